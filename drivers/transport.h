@@ -1,0 +1,88 @@
+/*
+ * transport.h: one client-side wire to a Valkey server, with one implementation per
+ * transport (transport_tcp.c, transport_rdma.c). The load engine is written once
+ * against this table and never asks which wire it holds.
+ *
+ * Promises:
+ * - Every connection is non-blocking and driven by the caller's epoll loop. `open`
+ *   registers the connection's file descriptors in the caller's epoll set with
+ *   epoll_event.data.ptr pointing at a `transport_watch` owned by the connection.
+ * - The caller, for every epoll event, calls `watch->transport->handle_event`, then
+ *   drains `read` until it returns 0 and retries any unwritten output with `write`.
+ *   (The RDMA completion channel is edge-triggered: data left unread raises no event.)
+ * - `tick` is called at least every 100 ms and enforces every bounded wait
+ *   (address and route resolution, connect, peer silence).
+ * - Errors end only the connection they happen on: the state becomes
+ *   TRANSPORT_FAILED and `error` says why in one line.
+ * - `close` releases everything the connection owns, in reverse order of creation,
+ *   in any state.
+ */
+#ifndef TRANSPORT_H
+#define TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum transport_state {
+    TRANSPORT_CONNECTING,
+    TRANSPORT_READY,
+    TRANSPORT_CLOSED, /* the peer closed it in an orderly way */
+    TRANSPORT_FAILED, /* see error() */
+} transport_state;
+
+/* Valkey's own clients advertise a 1 MiB RDMA receive buffer. */
+#define TRANSPORT_DEFAULT_RDMA_RX_BYTES ((size_t)1 << 20)
+#define TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS 5000
+
+typedef struct transport_options {
+    const char *host; /* numeric address of the server */
+    int port;
+    size_t rdma_rx_bytes; /* RDMA only: size of the receive buffer we advertise */
+    int connect_timeout_ms;
+    void *owner; /* copied into every watch, for the caller's dispatch */
+} transport_options;
+
+typedef struct transport transport;
+typedef struct transport_connection transport_connection;
+
+/* What epoll_event.data.ptr points at for every fd a connection registers. */
+typedef struct transport_watch {
+    const transport *transport;
+    transport_connection *connection;
+    void *owner;
+    int fd;
+} transport_watch;
+
+typedef struct transport_counters {
+    uint64_t bytes_in, bytes_out;
+    uint64_t keepalives_received;
+    uint64_t buffer_recycles; /* RDMA: RegisterXferMemory messages sent to the peer */
+} transport_counters;
+
+struct transport {
+    const char *name; /* "tcp" or "rdma" */
+    transport_connection *(*open)(const transport_options *options, int epoll_fd, char *error,
+                                  size_t error_size);
+    /* Returns 0, or -1 when the connection has just failed or closed. */
+    int (*handle_event)(transport_connection *connection, transport_watch *watch,
+                        uint32_t events);
+    int (*tick)(transport_connection *connection, int64_t now_ns);
+    transport_state (*state)(const transport_connection *connection);
+    /* Copies up to size received bytes; 0 when nothing is ready, -1 on failure. */
+    ssize_t (*read)(transport_connection *connection, void *buffer, size_t size);
+    /* Accepts as many bytes as it can send now; 0 when it cannot take any now. */
+    ssize_t (*write)(transport_connection *connection, const void *buffer, size_t size);
+    const char *(*error)(const transport_connection *connection);
+    void (*counters)(const transport_connection *connection, transport_counters *out);
+    void (*close)(transport_connection *connection);
+};
+
+extern const transport transport_tcp;
+extern const transport transport_rdma;
+
+/* "tcp" or "rdma" to its table; NULL for anything else. */
+const transport *transport_by_name(const char *name);
+
+#endif
