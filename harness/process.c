@@ -106,8 +106,8 @@ int process_spawn(process *child, char *const argv[], char *const envp[], proces
 /* Descriptors at or above this number cannot collide with 3 and 4 while being moved. */
 #define FIRST_SAFE_DESCRIPTOR 10
 
-int process_spawn_with_fds(process *child, char *const argv[], int fd3, int fd4, char *error,
-                           size_t error_size)
+int process_spawn_with_fds(process *child, char *const argv[], int fd3, int fd4, int log_fd,
+                           char *error, size_t error_size)
 {
     int moved[2] = {fcntl(fd3, F_DUPFD_CLOEXEC, FIRST_SAFE_DESCRIPTOR),
                     fcntl(fd4, F_DUPFD_CLOEXEC, FIRST_SAFE_DESCRIPTOR)};
@@ -121,7 +121,8 @@ int process_spawn_with_fds(process *child, char *const argv[], int fd3, int fd4,
         child->reaped = true;
         return -1;
     }
-    int rc = spawn_with(child, argv, NULL, PROCESS_IO_INHERIT, moved, error, error_size);
+    process_io io = {.stdin_fd = -1, .stdout_fd = log_fd, .stderr_fd = log_fd};
+    int rc = spawn_with(child, argv, NULL, io, moved, error, error_size);
     close(moved[0]);
     close(moved[1]);
     return rc;

@@ -56,9 +56,10 @@ void process_simulate_interrupt(bool interrupted);
 int process_spawn(process *child, char *const argv[], char *const envp[], process_io io,
                   char *error, size_t error_size);
 /* As process_spawn with stdin from /dev/null and the two descriptors given as the
- * child's fd 3 and fd 4 (for programs told to write to /dev/fd/3 and /dev/fd/4). */
-int process_spawn_with_fds(process *child, char *const argv[], int fd3, int fd4, char *error,
-                           size_t error_size);
+ * child's fd 3 and fd 4 (for programs told to write to /dev/fd/3 and /dev/fd/4), and
+ * the child's own stdout and stderr on log_fd. */
+int process_spawn_with_fds(process *child, char *const argv[], int fd3, int fd4, int log_fd,
+                           char *error, size_t error_size);
 /* Waits at most timeout_ms (negative: no bound other than an interrupt). */
 int process_wait_for(process *child, int timeout_ms);
 /* SIGTERM to the child's group, up to grace_ms, then SIGKILL; always reaps. */

@@ -232,7 +232,7 @@ static int write_string_list(const char *dir, const char *name, char *const firs
 
 static void remove_run_directory(const char *dir)
 {
-    const char *names[] = {"argv", "env", "cwd", "config", "status", "console.log"};
+    const char *names[] = {"argv", "env", "cwd", "config", "status", "console.log", "qemu.log"};
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -426,9 +426,15 @@ static int run_in_vm(testbed *bed, bool use_kvm, char *const argv[], char *const
     vm_argument(run, "-device");
     vm_argument(run, "virtserialport,chardev=err,name=testbed.stderr");
 
+    /* qemu's own messages go to a log beside the guest's console, not to our output. */
+    char qemu_log[PATH_MAX + 16];
+    snprintf(qemu_log, sizeof qemu_log, "%s/qemu.log", run->run_dir);
+    int log_fd = open(qemu_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     process qemu;
-    int rc = process_spawn_with_fds(&qemu, run->argv, out_pipe[1], err_pipe[1], error,
+    int rc = process_spawn_with_fds(&qemu, run->argv, out_pipe[1], err_pipe[1], log_fd, error,
                                     error_size);
+    if (log_fd >= 0)
+        close(log_fd);
     close(out_pipe[1]);
     close(err_pipe[1]);
     if (rc != 0) {
