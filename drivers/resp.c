@@ -640,6 +640,16 @@ int resp_buffer_append_command(resp_buffer *buffer, size_t argument_count,
     return 0;
 }
 
+int resp_buffer_append(resp_buffer *buffer, const void *data, size_t length)
+{
+    if (reserve(buffer, length) != 0) {
+        return -1;
+    }
+    memcpy(buffer->data + buffer->end, data, length);
+    buffer->end += length;
+    return 0;
+}
+
 int resp_buffer_append_array_header(resp_buffer *buffer, size_t element_count)
 {
     if (reserve(buffer, header_size(element_count)) != 0) {

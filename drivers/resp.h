@@ -124,6 +124,8 @@ void resp_buffer_consume(resp_buffer *buffer, size_t count);
 /* Each returns 0, or -1 when out of memory (the buffer is then unchanged). */
 int resp_buffer_append_command(resp_buffer *buffer, size_t argument_count,
                                const char *const *arguments, const size_t *argument_lengths);
+/* Raw bytes, already encoded (a caller replaying recorded traffic, a fake server). */
+int resp_buffer_append(resp_buffer *buffer, const void *data, size_t length);
 int resp_buffer_append_array_header(resp_buffer *buffer, size_t element_count);
 int resp_buffer_append_bulk(resp_buffer *buffer, const void *data, size_t length);
 /* Appends a bulk string header and trailer around length bytes of room, and returns

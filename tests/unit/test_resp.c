@@ -369,6 +369,18 @@ static void test_output_buffer_appends_and_drains_from_the_front(void **state)
     resp_buffer_free(&buffer);
 }
 
+static void test_raw_bytes_are_appended_verbatim(void **state)
+{
+    (void)state;
+    resp_buffer buffer;
+    resp_buffer_init(&buffer);
+    assert_int_equal(resp_buffer_append(&buffer, "+OK\r\n", 5), 0);
+    assert_int_equal(resp_buffer_append(&buffer, "$-1\r\n", 5), 0);
+    assert_int_equal(resp_buffer_pending(&buffer), 10);
+    assert_memory_equal(resp_buffer_pending_data(&buffer), "+OK\r\n$-1\r\n", 10);
+    resp_buffer_free(&buffer);
+}
+
 static void test_written_command_reads_back_as_the_same_arguments(void **state)
 {
     (void)state;
@@ -410,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_command_too_large_for_the_buffer_writes_nothing),
         cmocka_unit_test(test_binary_and_empty_arguments_are_length_prefixed),
         cmocka_unit_test(test_output_buffer_appends_and_drains_from_the_front),
+        cmocka_unit_test(test_raw_bytes_are_appended_verbatim),
         cmocka_unit_test(test_written_command_reads_back_as_the_same_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
