@@ -617,8 +617,8 @@ static void publish_progress(load_thread *thread, int64_t now_ns, bool force)
     pthread_mutex_lock(&thread->engine->lock);
     for (size_t i = 0; i < thread->connection_count; i++) {
         load_connection *connection = thread->connections[i];
+        connection->result.progress.outstanding = connection->pending_count;
         connection->published = connection->result.progress;
-        connection->published.outstanding = connection->pending_count;
     }
     pthread_mutex_unlock(&thread->engine->lock);
 }
@@ -637,7 +637,11 @@ static void open_connections(load_thread *thread)
             .owner = connection,
         };
         connection->opened_ns = monotonic_now_ns();
-        connection->reader = resp_reader_create(NULL);
+        /* SET and GET never answer with an array: skimming means a confused server
+         * cannot make us hold a huge one before the protocol error is raised. */
+        resp_reader_options reader_options = resp_reader_default_options();
+        reader_options.keep_array_elements = false;
+        connection->reader = resp_reader_create(&reader_options);
         if (connection->reader == NULL) {
             connection_fail(connection, LOAD_ERROR_CONNECT, "out of memory for a RESP reader");
             continue;

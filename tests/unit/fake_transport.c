@@ -126,6 +126,10 @@ static void answer(transport_connection *connection, const resp_reply *command)
     bool is_get = command->element_count == 2 && strcmp(arguments[0]->string, "GET") == 0;
     if (now.garbage_after >= 0 && connection->replies_made > now.garbage_after) {
         append_text(out, "!garbage\r\n");
+    } else if (is_set && now.refuse_sets) {
+        append_text(out, "-OOM command not allowed when used memory > 'maxmemory'.\r\n");
+    } else if (is_set && now.forget_sets) {
+        append_text(out, "+OK\r\n");
     } else if (is_set) {
         stored_value *slot = slot_for(arguments[1]->string, arguments[1]->length);
         if (slot->key == NULL) {

@@ -18,6 +18,8 @@ typedef struct fake_server_behaviour {
     int64_t stop_replying_after;   /* per connection; -1: never */
     int64_t garbage_after;         /* send one bad type byte after this many replies; -1 */
     int refuse_connections;        /* open fails */
+    int forget_sets;               /* answer +OK but store nothing */
+    int refuse_sets;               /* answer every SET with an -OOM error */
     size_t largest_read;           /* bytes per read at most; 0: no limit */
     size_t largest_write;          /* bytes accepted per write at most; 0: no limit */
 } fake_server_behaviour;

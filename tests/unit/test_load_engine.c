@@ -157,6 +157,39 @@ static void test_corrupted_value_fails_the_connection_naming_key_and_offset(void
                                       "1000 bytes that differ from the value SET at byte 17 ");
 }
 
+static void test_nil_for_an_acknowledged_key_is_a_verify_error(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.forget_sets = 1;
+    misbehave(&behaviour);
+    fixture->params.key_space = 1;
+    fixture->params.request_limit = 100;
+    fixture->params.verify = true;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->errors[LOAD_ERROR_VERIFY], 1);
+    assert_string_equal(results->connections[0].progress.error,
+                        "connection 0 (fake 127.0.0.1:6379): GET key:0 returned nil after its "
+                        "SET was acknowledged");
+}
+
+static void test_error_replies_are_counted_without_ending_the_connection(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.refuse_sets = 1;
+    misbehave(&behaviour);
+    fixture->params.set_fraction = 1.0;
+    fixture->params.request_limit = 40;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 40);
+    assert_int_equal(results->error_replies, 40);
+    assert_int_equal(results->sets, 0);
+    assert_string_equal(results->connections[0].first_error_reply,
+                        "OOM command not allowed when used memory > 'maxmemory'.");
+}
+
 static void test_silent_server_is_reported_as_a_stall_by_name(void **state)
 {
     engine_fixture *fixture = *state;
@@ -179,6 +212,8 @@ static void test_silent_server_is_reported_as_a_stall_by_name(void **state)
     assert_starts_with(results->connections[1].progress.error,
                        "connection 1 (fake 127.0.0.1:6379): no reply for 0.");
     assert_contains(results->connections[1].progress.error, " s with 3 requests outstanding");
+    assert_int_equal(results->connections[1].progress.outstanding, 3);
+    assert_int_equal(results->connections[1].progress.replies, 10);
 }
 
 static void test_garbage_from_the_server_is_a_protocol_error(void **state)
@@ -308,6 +343,8 @@ int main(void)
         ENGINE_TEST(test_request_limit_is_met_exactly_and_the_counts_add_up),
         ENGINE_TEST(test_value_sizes_from_a_list_survive_tiny_reads_and_writes),
         ENGINE_TEST(test_corrupted_value_fails_the_connection_naming_key_and_offset),
+        ENGINE_TEST(test_nil_for_an_acknowledged_key_is_a_verify_error),
+        ENGINE_TEST(test_error_replies_are_counted_without_ending_the_connection),
         ENGINE_TEST(test_silent_server_is_reported_as_a_stall_by_name),
         ENGINE_TEST(test_garbage_from_the_server_is_a_protocol_error),
         ENGINE_TEST(test_refused_connection_is_a_connect_error_and_others_are_unaffected),
