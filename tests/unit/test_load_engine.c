@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -334,6 +335,19 @@ static void test_results_json_carries_totals_errors_and_connections(void **state
     assert_int_equal(json_array_size(json_object_get(document, "per_second")),
                      results->second_count);
     json_decref(document);
+
+    /* The written form parses back to the same totals. */
+    char *text = NULL;
+    size_t text_length = 0;
+    FILE *stream = open_memstream(&text, &text_length);
+    assert_int_equal(
+        load_results_write_json(results, stream, fixture->error, sizeof(fixture->error)), 0);
+    fclose(stream);
+    json_t *parsed = json_loads(text, 0, NULL);
+    assert_non_null(parsed);
+    assert_int_equal(json_integer_value(json_object_get(parsed, "failed_connections")), 2);
+    json_decref(parsed);
+    free(text);
 }
 
 int main(void)
