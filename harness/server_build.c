@@ -108,6 +108,23 @@ int server_build_resolve(const cli_options *options, const char *repo_root,
         }
     }
 
+    if (options->valkey_source) {
+        char marker[PATH_MAX];
+        snprintf(marker, sizeof marker, "%s/src/server.h", options->valkey_source);
+        struct stat info;
+        if (stat(options->valkey_source, &info) != 0 || !S_ISDIR(info.st_mode)) {
+            snprintf(error, error_size, "--valkey-src %s: no such folder",
+                     options->valkey_source);
+            return EXIT_USAGE;
+        }
+        if (access(marker, R_OK) != 0) {
+            snprintf(error, error_size,
+                     "--valkey-src %s is not a Valkey source tree (no src/server.h)",
+                     options->valkey_source);
+            return EXIT_USAGE;
+        }
+    }
+
     char default_folder[PATH_MAX];
     char *default_arguments[] = {"default", (char *)cache_dir, SERVER_BUILD_PINNED_VERSION,
                                  NULL};
