@@ -199,6 +199,9 @@ const char *load_connection_state_name(load_connection_state state)
 
 static bool key_was_written(const load_engine *engine, uint64_t key_index)
 {
+    if (engine->params.keys_written_before) {
+        return true;
+    }
     uint64_t word = atomic_load_explicit(&engine->written_keys[key_index / KEYS_PER_WORD],
                                          memory_order_acquire);
     return (word >> (key_index % KEYS_PER_WORD)) & 1u;
@@ -500,14 +503,17 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
             thread->rate_limited = true;
             return 0;
         }
-        if (params->request_limit != 0 &&
-            atomic_fetch_add(&engine->requests_claimed, 1) >= params->request_limit) {
+        uint64_t claimed = atomic_fetch_add(&engine->requests_claimed, 1);
+        if (params->request_limit != 0 && claimed >= params->request_limit) {
             atomic_store(&engine->issuing_over, true);
             return 0;
         }
         load_operation operation = load_choose_operation(
             params->set_fraction, load_random_unit(load_random_next(&thread->random)));
-        uint64_t key_index = load_choose_key(params->key_space, load_random_next(&thread->random));
+        uint64_t key_index = params->sequential_keys
+                                 ? claimed % params->key_space
+                                 : load_choose_key(params->key_space,
+                                                   load_random_next(&thread->random));
         size_t value_size = 0;
         if (operation == LOAD_OPERATION_SET) {
             value_size =

@@ -74,6 +74,12 @@ typedef struct load_engine_params {
     int connect_timeout_ms;       /* 0: TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS */
     double stall_seconds;         /* 0: LOAD_DEFAULT_STALL_SECONDS */
     bool verify;
+    /* Keys in order (request n uses key n mod key_space) instead of at random: with
+     * request_limit == key_space, every key exactly once. */
+    bool sequential_keys;
+    /* Verify mode: every key counts as written by an earlier run with these value sizes
+     * (a SET phase run before this GET phase), so every GET is judged. */
+    bool keys_written_before;
     uint64_t seed; /* for the request choices; the same seed gives the same sequence */
 } load_engine_params;
 
