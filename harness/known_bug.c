@@ -8,9 +8,8 @@
 static case_judgement judge_known_bug(const scenario_known_bug *bug,
                                       const scenario_verdict *verdicts, size_t count)
 {
-    case_judgement judgement = {.outcome = CASE_OUTCOME_KNOWN,
-                                .verdict = SCENARIO_VERDICT_PASS,
-                                .repetitions = count};
+    case_judgement judgement = {
+        .outcome = CASE_OUTCOME_KNOWN, .verdict = SCENARIO_VERDICT_PASS, .repetitions = count};
     bool first_reproduction = true;
     for (size_t i = 0; i < count; i++) {
         scenario_verdict verdict = verdicts[i];
@@ -35,18 +34,17 @@ static case_judgement judge_known_bug(const scenario_known_bug *bug,
         snprintf(judgement.message, sizeof judgement.message,
                  "known bug %s no longer reproduces (0 of %zu)", bug->id, count);
     } else {
-        snprintf(judgement.message, sizeof judgement.message,
-                 "known bug %s reproduced %zu of %zu", bug->id, judgement.reproduced, count);
+        snprintf(judgement.message, sizeof judgement.message, "known bug %s reproduced %zu of %zu",
+                 bug->id, judgement.reproduced, count);
     }
     return judgement;
 }
 
-static case_judgement judge_expectation(scenario_verdict expected,
-                                        const scenario_verdict *verdicts, size_t count)
+static case_judgement judge_expectation(scenario_verdict expected, const scenario_verdict *verdicts,
+                                        size_t count)
 {
-    case_judgement judgement = {.outcome = CASE_OUTCOME_AS_EXPECTED,
-                                .verdict = expected,
-                                .repetitions = count};
+    case_judgement judgement = {
+        .outcome = CASE_OUTCOME_AS_EXPECTED, .verdict = expected, .repetitions = count};
     size_t different = 0;
     size_t first_different = 0;
     for (size_t i = 0; i < count; i++) {
@@ -64,8 +62,8 @@ static case_judgement judge_expectation(scenario_verdict expected,
     judgement.verdict = verdicts[first_different];
     snprintf(judgement.message, sizeof judgement.message,
              "expected %s, got %s in repetition %zu (%zu of %zu repetitions differ)",
-             verdict_label(expected), verdict_label(verdicts[first_different]),
-             first_different + 1, different, count);
+             verdict_label(expected), verdict_label(verdicts[first_different]), first_different + 1,
+             different, count);
     return judgement;
 }
 
@@ -83,8 +81,7 @@ case_judgement known_bug_judge_case(const scenario_settings *settings,
     return judge_expectation(settings->expect, verdicts, repetition_count);
 }
 
-void known_bug_describe_expectation(const scenario_settings *settings, char *out,
-                                    size_t out_size)
+void known_bug_describe_expectation(const scenario_settings *settings, char *out, size_t out_size)
 {
     if (!settings->known_bug.declared) {
         snprintf(out, out_size, "%s", verdict_label(settings->expect));

@@ -43,8 +43,7 @@ case_judgement known_bug_judge_case(const scenario_settings *settings,
                                     const scenario_verdict *verdicts, size_t repetition_count);
 
 /* What the case expects, for people: "PASS", "SPIN", or "known bug ID: SPIN or STALL". */
-void known_bug_describe_expectation(const scenario_settings *settings, char *out,
-                                    size_t out_size);
+void known_bug_describe_expectation(const scenario_settings *settings, char *out, size_t out_size);
 
 /* "as expected", "unexpected", "KNOWN" */
 const char *case_outcome_name(case_outcome outcome);

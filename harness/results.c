@@ -100,8 +100,8 @@ static int write_file_atomically(const char *directory, const char *name, const 
         set_error(error, error_size, "%s: cannot write: %s", final_path, strerror(errno));
         return -1;
     }
-    int failed = write_all(fd, content, strlen(content)) != 0 || fsync(fd) != 0 ||
-                 fchmod(fd, 0644) != 0;
+    int failed =
+        write_all(fd, content, strlen(content)) != 0 || fsync(fd) != 0 || fchmod(fd, 0644) != 0;
     int saved_errno = errno;
     if (close(fd) != 0 && !failed) {
         failed = 1;
@@ -180,8 +180,7 @@ static int finish_row(FILE *file, const char *path, char *error, size_t error_si
 }
 
 int results_append_cpu(results_run *run, double time_s, pid_t tid, const char *thread,
-                       double cpu_percent, const char *case_name, char *error,
-                       size_t error_size)
+                       double cpu_percent, const char *case_name, char *error, size_t error_size)
 {
     fprintf(run->cpu, "%.3f,%d,", time_s, (int)tid);
     write_csv_field(run->cpu, thread);
@@ -204,8 +203,7 @@ int results_append_progress(results_run *run, double time_s, const char *case_na
     return finish_row(run->progress, run->progress_path, error, error_size);
 }
 
-static FILE *start_timeline(const char *path, const char *header, char *error,
-                            size_t error_size)
+static FILE *start_timeline(const char *path, const char *header, char *error, size_t error_size)
 {
     FILE *file = fopen(path, "we");
     if (file == NULL) {
@@ -241,8 +239,8 @@ static void folder_safe(const char *name, char *out, size_t out_size)
     out[used] = '\0';
 }
 
-results_run *results_run_create(const char *results_root, const results_run_info *info,
-                                char *error, size_t error_size)
+results_run *results_run_create(const char *results_root, const results_run_info *info, char *error,
+                                size_t error_size)
 {
     if (make_directories(results_root, error, error_size) != 0)
         return NULL;
@@ -287,23 +285,23 @@ results_run *results_run_create(const char *results_root, const results_run_info
     char started[TIMESTAMP_BYTES];
     format_utc(info->start_time, "%Y-%m-%dT%H:%M:%SZ", started);
     run->scenario_name = strdup(info->scenario_name);
-    run->summary = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:[]}", "scenario",
-                             info->scenario_name, "scenario_file", info->scenario_path,
-                             "server_version", info->server_version, "testbed", info->testbed,
-                             "started", started, "folder", folder_name, "cases");
+    run->summary =
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:[]}", "scenario", info->scenario_name,
+                  "scenario_file", info->scenario_path, "server_version", info->server_version,
+                  "testbed", info->testbed, "started", started, "folder", folder_name, "cases");
     if (run->scenario_name == NULL || run->summary == NULL) {
         set_error(error, error_size, "out of memory creating the results of %s",
                   info->scenario_name);
         results_run_close(run, NULL, 0);
         return NULL;
     }
-    run->cpu = start_timeline(run->cpu_path, "time_s,tid,thread,cpu_percent,case\n", error,
-                              error_size);
+    run->cpu =
+        start_timeline(run->cpu_path, "time_s,tid,thread,cpu_percent,case\n", error, error_size);
     if (run->cpu != NULL)
-        run->progress = start_timeline(
-            run->progress_path,
-            "time_s,case,connection,outstanding,seconds_since_progress,replies\n", error,
-            error_size);
+        run->progress =
+            start_timeline(run->progress_path,
+                           "time_s,case,connection,outstanding,seconds_since_progress,replies\n",
+                           error, error_size);
     if (run->progress == NULL ||
         point_latest_at(results_root, folder_name, error, error_size) != 0) {
         results_run_close(run, NULL, 0);
@@ -335,8 +333,7 @@ int results_run_close(results_run *run, char *error, size_t error_size)
         saved_errno = errno;
     }
     if (failed && error != NULL)
-        set_error(error, error_size, "%s: cannot write: %s", failed_path,
-                  strerror(saved_errno));
+        set_error(error, error_size, "%s: cannot write: %s", failed_path, strerror(saved_errno));
     json_decref(run->summary);
     free(run->scenario_name);
     free(run);
@@ -349,8 +346,7 @@ static json_t *case_to_json(const results_case *finished)
 {
     const case_judgement *judgement = finished->judgement;
     char expected[256];
-    known_bug_describe_expectation(&finished->scenario_case->settings, expected,
-                                   sizeof expected);
+    known_bug_describe_expectation(&finished->scenario_case->settings, expected, sizeof expected);
     char evidence_line[1024] = "";
     json_t *evidence = json_null();
     if (finished->evidence != NULL) {
@@ -374,9 +370,9 @@ static json_t *case_to_json(const results_case *finished)
                      (json_int_t)judgement->reproduced, "verdicts", verdicts, "duration_s",
                      finished->duration_s, "throughput", "requests_per_second",
                      finished->requests_per_second, "value_bytes_per_second",
-                     finished->value_bytes_per_second, "latency_us", "p50", latency->p50_us,
-                     "p90", latency->p90_us, "p99", latency->p99_us, "p99.9", latency->p999_us,
-                     "max", latency->max_us, "stacks", finished->stacks_file);
+                     finished->value_bytes_per_second, "latency_us", "p50", latency->p50_us, "p90",
+                     latency->p90_us, "p99", latency->p99_us, "p99.9", latency->p999_us, "max",
+                     latency->max_us, "stacks", finished->stacks_file);
 }
 
 /* ---- junit.xml ---------------------------------------------------------------------- */
@@ -444,8 +440,8 @@ static void text_append(text_buffer *buffer, const char *format, ...)
         va_list arguments;
         va_start(arguments, format);
         size_t room = buffer->capacity - buffer->length;
-        int needed = vsnprintf(buffer->text ? buffer->text + buffer->length : NULL, room, format,
-                               arguments);
+        int needed =
+            vsnprintf(buffer->text ? buffer->text + buffer->length : NULL, room, format, arguments);
         va_end(arguments);
         if (needed < 0) {
             buffer->failed = true;
@@ -501,12 +497,14 @@ static char *render_junit(const results_run *run)
         total_s += json_real_value(json_object_get(one, "duration_s"));
     }
     text_buffer xml = {0};
-    text_append(&xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"%zu\" "
-                      "failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n  <testsuite name=\"",
+    text_append(&xml,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"%zu\" "
+                "failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n  <testsuite name=\"",
                 json_array_size(cases), failures, skipped, total_s);
     text_append_escaped(&xml, run->scenario_name);
-    text_append(&xml, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
-                      "time=\"%.3f\" timestamp=\"",
+    text_append(&xml,
+                "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+                "time=\"%.3f\" timestamp=\"",
                 json_array_size(cases), failures, skipped, total_s);
     text_append_escaped(&xml, string_field(run->summary, "started"));
     text_append(&xml, "\">\n    <properties>\n");
@@ -568,8 +566,7 @@ static char *render_junit(const results_run *run)
     return xml.text;
 }
 
-int results_add_case(results_run *run, const results_case *finished, char *error,
-                     size_t error_size)
+int results_add_case(results_run *run, const results_case *finished, char *error, size_t error_size)
 {
     json_t *one = case_to_json(finished);
     if (one == NULL || json_array_append_new(json_object_get(run->summary, "cases"), one) != 0) {
@@ -594,8 +591,7 @@ int results_add_case(results_run *run, const results_case *finished, char *error
             summary[length] = '\n';
             summary[length + 1] = '\0';
         }
-        status = write_file_atomically(run->directory, "summary.json", summary, error,
-                                       error_size);
+        status = write_file_atomically(run->directory, "summary.json", summary, error, error_size);
     }
     if (status == 0)
         status = write_file_atomically(run->directory, "junit.xml", junit, error, error_size);

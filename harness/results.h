@@ -63,16 +63,15 @@ typedef struct results_case {
 typedef struct results_run results_run;
 
 /* Creates the run folder under results_root. NULL with one line in error on failure. */
-results_run *results_run_create(const char *results_root, const results_run_info *info,
-                                char *error, size_t error_size);
+results_run *results_run_create(const char *results_root, const results_run_info *info, char *error,
+                                size_t error_size);
 
 /* The run folder, e.g. "results/20261126T190715Z-busy-loop". */
 const char *results_run_directory(const results_run *run);
 
 /* One row of cpu.csv: time_s,tid,thread,cpu_percent,case */
 int results_append_cpu(results_run *run, double time_s, pid_t tid, const char *thread,
-                       double cpu_percent, const char *case_name, char *error,
-                       size_t error_size);
+                       double cpu_percent, const char *case_name, char *error, size_t error_size);
 
 /* One row of progress.csv: time_s,case,connection,outstanding,seconds_since_progress,replies */
 int results_append_progress(results_run *run, double time_s, const char *case_name,

@@ -191,12 +191,19 @@ int stacks_capture(pid_t pid, const pid_t *spinning_tids, size_t spinning_count,
     snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
     /* -nx: no user gdbinit can change what runs; debuginfod off: no network download
      * may stretch the time the server is stopped. */
-    char *argv[] = {"gdb",     "-batch",      "-nx",
-                    "-iex",    "set debuginfod enabled off",
-                    "-p",      pid_text,
-                    "-ex",     "set pagination off",
-                    "-ex",     "info threads",
-                    "-ex",     "thread apply all bt",
+    char *argv[] = {"gdb",
+                    "-batch",
+                    "-nx",
+                    "-iex",
+                    "set debuginfod enabled off",
+                    "-p",
+                    pid_text,
+                    "-ex",
+                    "set pagination off",
+                    "-ex",
+                    "info threads",
+                    "-ex",
+                    "thread apply all bt",
                     NULL};
     process gdb;
     process_io io = {.stdin_fd = -1, .stdout_fd = raw_fd, .stderr_fd = raw_fd};
@@ -218,8 +225,7 @@ int stacks_capture(pid_t pid, const pid_t *spinning_tids, size_t spinning_count,
         return -1;
     }
     size_t thread_count = 0;
-    char *ordered = stacks_order_spinning_first(raw, spinning_tids, spinning_count,
-                                                &thread_count);
+    char *ordered = stacks_order_spinning_first(raw, spinning_tids, spinning_count, &thread_count);
     free(raw);
     if (ordered == NULL) {
         snprintf(error, error_size, "out of memory ordering the stacks of %d", (int)pid);
@@ -241,8 +247,8 @@ int stacks_capture(pid_t pid, const pid_t *spinning_tids, size_t spinning_count,
         header_length += snprintf(header + header_length, sizeof header - (size_t)header_length,
                                   " %d", (int)spinning_tids[i]);
     if (spinning_count == 0)
-        header_length += snprintf(header + header_length,
-                                  sizeof header - (size_t)header_length, " none");
+        header_length +=
+            snprintf(header + header_length, sizeof header - (size_t)header_length, " none");
     header[header_length++] = '\n';
     int write_failed = write_all(out_fd, header, (size_t)header_length) != 0 ||
                        write_all(out_fd, ordered, strlen(ordered)) != 0;

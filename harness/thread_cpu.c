@@ -54,8 +54,7 @@ int thread_cpu_parse_stat_line(const char *line, thread_stat_fields *out, char *
     memcpy(tid_text, line, tid_length);
     tid_text[tid_length] = '\0';
     if (parse_unsigned(tid_text, &tid) != 0) {
-        snprintf(error, error_size, "not a stat line: thread id \"%s\" is not a number",
-                 tid_text);
+        snprintf(error, error_size, "not a stat line: thread id \"%s\" is not a number", tid_text);
         return -1;
     }
     out->tid = (pid_t)tid;
@@ -98,9 +97,8 @@ int thread_cpu_parse_stat_line(const char *line, thread_stat_fields *out, char *
             cursor++;
     }
     if (found < 4) {
-        snprintf(error, error_size,
-                 "stat line of thread %d: %d fields, expected at least %d", out->tid, field,
-                 STAT_FIELD_START_TIME);
+        snprintf(error, error_size, "stat line of thread %d: %d fields, expected at least %d",
+                 out->tid, field, STAT_FIELD_START_TIME);
         return -1;
     }
     return 0;
@@ -127,8 +125,7 @@ static int64_t monotonic_ns(void)
     return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
-int thread_cpu_sample_take(pid_t pid, thread_cpu_sample *sample, char *error,
-                           size_t error_size)
+int thread_cpu_sample_take(pid_t pid, thread_cpu_sample *sample, char *error, size_t error_size)
 {
     memset(sample, 0, sizeof *sample);
     char path[PROC_PATH_BYTES];

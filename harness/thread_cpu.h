@@ -29,9 +29,9 @@
 typedef struct thread_stat_fields {
     pid_t tid;
     char name[THREAD_CPU_NAME_BYTES];
-    char state;               /* field 3: R, S, D, T, Z ... */
-    uint64_t user_ticks;      /* field 14: utime, clock ticks */
-    uint64_t system_ticks;    /* field 15: stime, clock ticks */
+    char state;                /* field 3: R, S, D, T, Z ... */
+    uint64_t user_ticks;       /* field 14: utime, clock ticks */
+    uint64_t system_ticks;     /* field 15: stime, clock ticks */
     uint64_t start_time_ticks; /* field 22: starttime, clock ticks after boot */
 } thread_stat_fields;
 
@@ -62,8 +62,7 @@ int thread_cpu_parse_stat_line(const char *line, thread_stat_fields *out, char *
 
 /* Reads every thread of pid into *sample (which needs no initialization). 0 on success;
  * -1 with one line in error when /proc/PID/task cannot be read (e.g. the process ended). */
-int thread_cpu_sample_take(pid_t pid, thread_cpu_sample *sample, char *error,
-                           size_t error_size);
+int thread_cpu_sample_take(pid_t pid, thread_cpu_sample *sample, char *error, size_t error_size);
 
 void thread_cpu_sample_free(thread_cpu_sample *sample);
 

@@ -302,8 +302,7 @@ void verdict_evidence_describe(const verdict_evidence *evidence, char *out, size
         if (evidence->server_state == VERDICT_SERVER_KILLED)
             append(out, out_size, &used, ": server killed by signal %d", evidence->exit_signal);
         else if (evidence->server_state == VERDICT_SERVER_EXITED)
-            append(out, out_size, &used, ": server exited with status %d",
-                   evidence->exit_status);
+            append(out, out_size, &used, ": server exited with status %d", evidence->exit_status);
         if (evidence->assertion_line[0] != '\0')
             append(out, out_size, &used, "; assertion: %s", evidence->assertion_line);
     } else if (evidence->verdict == SCENARIO_VERDICT_DATA) {
@@ -313,22 +312,20 @@ void verdict_evidence_describe(const verdict_evidence *evidence, char *out, size
     for (size_t i = 0; i < evidence->thread_count; i++) {
         const verdict_evidence_thread *thread = &evidence->threads[i];
         append(out, out_size, &used, "%s%s (tid %d) %.0f%% for %.1f s",
-               i == 0 ? ": spinning: " : ", ", thread->name, (int)thread->tid,
-               thread->cpu_percent, thread->spinning_s);
+               i == 0 ? ": spinning: " : ", ", thread->name, (int)thread->tid, thread->cpu_percent,
+               thread->spinning_s);
     }
     for (size_t i = 0; i < evidence->connection_count; i++) {
         const verdict_evidence_connection *connection = &evidence->connections[i];
         append(out, out_size, &used, "%s%s (%llu outstanding, %.1f s without progress)",
                i == 0 ? "; wedged: " : ", ", connection->name,
-               (unsigned long long)connection->outstanding,
-               connection->seconds_since_progress);
+               (unsigned long long)connection->outstanding, connection->seconds_since_progress);
     }
     if (evidence->wedged_connections_total > evidence->connection_count)
         append(out, out_size, &used, " and %zu more",
                evidence->wedged_connections_total - evidence->connection_count);
     if (evidence->verdict == SCENARIO_VERDICT_SPIN || evidence->verdict == SCENARIO_VERDICT_STALL)
-        append(out, out_size, &used, "; TCP PING probe: %s",
-               verdict_probe_name(evidence->probe));
+        append(out, out_size, &used, "; TCP PING probe: %s", verdict_probe_name(evidence->probe));
 }
 
 static const char *server_state_name(verdict_server_state state)
@@ -361,8 +358,8 @@ json_t *verdict_evidence_to_json(const verdict_evidence *evidence)
     failed |= json_object_set_new(object, "connections", connections);
     failed |= json_object_set_new(object, "wedged_connections",
                                   json_integer((json_int_t)evidence->wedged_connections_total));
-    failed |= json_object_set_new(object, "probe",
-                                  json_string(verdict_probe_name(evidence->probe)));
+    failed |=
+        json_object_set_new(object, "probe", json_string(verdict_probe_name(evidence->probe)));
     failed |= json_object_set_new(object, "server",
                                   json_string(server_state_name(evidence->server_state)));
     if (evidence->server_state == VERDICT_SERVER_EXITED)
@@ -375,9 +372,9 @@ json_t *verdict_evidence_to_json(const verdict_evidence *evidence)
                                   json_integer((json_int_t)evidence->verify_mismatches));
     for (size_t i = 0; i < evidence->thread_count && threads != NULL; i++) {
         const verdict_evidence_thread *thread = &evidence->threads[i];
-        json_t *item = json_pack("{s:i, s:s, s:f, s:f}", "tid", (int)thread->tid, "name",
-                                 thread->name, "cpu_percent", thread->cpu_percent,
-                                 "spinning_s", thread->spinning_s);
+        json_t *item =
+            json_pack("{s:i, s:s, s:f, s:f}", "tid", (int)thread->tid, "name", thread->name,
+                      "cpu_percent", thread->cpu_percent, "spinning_s", thread->spinning_s);
         failed |= json_array_append_new(threads, item);
     }
     for (size_t i = 0; i < evidence->connection_count && connections != NULL; i++) {

@@ -107,7 +107,7 @@ typedef struct verdict_evidence {
     verdict_evidence_connection connections[VERDICT_EVIDENCE_CONNECTIONS]; /* wedged ones */
     size_t connection_count;
     size_t wedged_connections_total; /* may exceed connection_count */
-    verdict_probe probe; /* the last probe outcome known at detection */
+    verdict_probe probe;             /* the last probe outcome known at detection */
     verdict_server_state server_state;
     int exit_status;
     int exit_signal;

@@ -1,8 +1,10 @@
 /* The outcome of a case over its repetitions: expectations and strict known bugs. */
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <string.h>
 
@@ -33,8 +35,7 @@ static void a_known_bug_that_reproduces_sometimes_is_known_with_its_count(void *
     assert_int_equal(judgement.reproduced, 2);
     assert_int_equal(judgement.repetitions, 4);
     assert_int_equal(judgement.verdict, SPIN);
-    assert_string_equal(judgement.message,
-                        "known bug valkey-9.1.2-large-reply reproduced 2 of 4");
+    assert_string_equal(judgement.message, "known bug valkey-9.1.2-large-reply reproduced 2 of 4");
 }
 
 static void a_known_bug_that_never_reproduces_fails(void **state)

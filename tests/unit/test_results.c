@@ -1,9 +1,11 @@
 /* The results folder: summary.json, junit.xml, the CSV timelines, the latest link, and
  * write errors that name their file. */
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <dirent.h>
 #include <limits.h>
@@ -179,8 +181,7 @@ static void a_run_of_two_cases_reads_back_from_summary_json(void **state)
                                                        "requests_per_second")),
                        1234.5, 1e-9);
     assert_float_equal(
-        json_real_value(json_object_get(json_object_get(first, "latency_us"), "p99")), 300,
-        1e-9);
+        json_real_value(json_object_get(json_object_get(first, "latency_us"), "p99")), 300, 1e-9);
     assert_true(json_is_null(json_object_get(first, "evidence")));
 
     json_t *second = json_array_get(cases, 1);
@@ -189,10 +190,9 @@ static void a_run_of_two_cases_reads_back_from_summary_json(void **state)
     assert_string_equal(json_string_value(json_object_get(second, "outcome")), "unexpected");
     assert_string_equal(json_string_value(json_object_get(second, "stacks")), "stacks.txt");
     json_t *parameters = json_object_get(second, "parameters");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(parameters, "matrix"),
-                                          "server.io_threads")),
-        "8");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(parameters, "matrix"),
+                                                          "server.io_threads")),
+                        "8");
     json_t *evidence = json_object_get(second, "evidence");
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(evidence, "threads"), 0), "name")),
@@ -222,8 +222,10 @@ static void summary_json_is_rewritten_as_each_case_ends(void **state)
     assert_non_null(run);
     scenario_verdict pass[] = {SCENARIO_VERDICT_PASS};
     case_judgement passed = known_bug_judge_case(&f->passing.settings, pass, 1);
-    results_case finished = {.scenario_case = &f->passing, .judgement = &passed,
-                             .repetition_verdicts = pass, .repetition_count = 1};
+    results_case finished = {.scenario_case = &f->passing,
+                             .judgement = &passed,
+                             .repetition_verdicts = pass,
+                             .repetition_count = 1};
     assert_int_equal(results_add_case(run, &finished, error, sizeof error), 0);
     assert_int_equal(cases_in_summary(results_run_directory(run)), 1);
     assert_int_equal(results_add_case(run, &finished, error, sizeof error), 0);
@@ -272,12 +274,12 @@ static void timelines_are_csv_with_quoted_names(void **state)
     char error[RESULTS_ERROR_BYTES];
     results_run *run = results_run_create(f->root, &f->info, error, sizeof error);
     assert_non_null(run);
-    assert_int_equal(results_append_cpu(run, 0.1, 42, "io_thd_1", 99.5, "busy-loop/x=1", error,
-                                        sizeof error),
-                     0);
-    assert_int_equal(results_append_cpu(run, 0.2, 43, "odd,\"name\"", 0, "busy-loop/x=1", error,
-                                        sizeof error),
-                     0);
+    assert_int_equal(
+        results_append_cpu(run, 0.1, 42, "io_thd_1", 99.5, "busy-loop/x=1", error, sizeof error),
+        0);
+    assert_int_equal(
+        results_append_cpu(run, 0.2, 43, "odd,\"name\"", 0, "busy-loop/x=1", error, sizeof error),
+        0);
     assert_int_equal(results_append_progress(run, 0.2, "busy-loop/x=1",
                                              "connection 0 (rdma 192.0.2.1:6380)", 3, 1.25, 17,
                                              error, sizeof error),
@@ -378,8 +380,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(summary_json_is_rewritten_as_each_case_ends, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(junit_has_a_testcase_per_case_and_an_escaped_failure,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(junit_has_a_testcase_per_case_and_an_escaped_failure, setup,
+                                        teardown),
         cmocka_unit_test(xml_escaping_covers_markup_quotes_and_control_characters),
         cmocka_unit_test_setup_teardown(timelines_are_csv_with_quoted_names, setup, teardown),
         cmocka_unit_test_setup_teardown(latest_points_at_the_newest_run, setup, teardown),

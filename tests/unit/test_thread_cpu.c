@@ -1,9 +1,11 @@
 /* Per-thread CPU from /proc: the stat line parser, the percent arithmetic, and one real
  * measurement of this test process against the kernel. */
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,13 +54,11 @@ static void lines_that_are_not_stat_lines_are_refused(void **state)
     (void)state;
     thread_stat_fields fields;
     char error[128];
-    assert_int_equal(thread_cpu_parse_stat_line("no parentheses here", &fields, error,
-                                                sizeof error),
-                     -1);
+    assert_int_equal(
+        thread_cpu_parse_stat_line("no parentheses here", &fields, error, sizeof error), -1);
     assert_non_null(strstr(error, "not a stat line"));
-    assert_int_equal(thread_cpu_parse_stat_line("5 (short) R 1 2 3\n", &fields, error,
-                                                sizeof error),
-                     -1);
+    assert_int_equal(
+        thread_cpu_parse_stat_line("5 (short) R 1 2 3\n", &fields, error, sizeof error), -1);
     assert_non_null(strstr(error, "expected at least 22"));
     assert_int_equal(thread_cpu_parse_stat_line("5 (x) R 1 5 5 0 -1 0 0 0 0 0 zz 1 0 0 20 0 "
                                                 "1 0 3 0 0\n",
@@ -86,10 +86,10 @@ static void percent_is_ticks_over_the_interval_and_new_threads_count_whole(void 
         {.tid = 3, .name = "bio_close", .cpu_ticks = 50, .start_time_ticks = 150},
         {.tid = 4, .name = "reused", .cpu_ticks = 40, .start_time_ticks = 160},
     };
-    thread_cpu_sample earlier = {.time_ns = 1000000000, .ticks_per_second = 100,
-                                 .threads = before, .thread_count = 4};
-    thread_cpu_sample later = {.time_ns = 3000000000, .ticks_per_second = 100,
-                               .threads = after, .thread_count = 4};
+    thread_cpu_sample earlier = {
+        .time_ns = 1000000000, .ticks_per_second = 100, .threads = before, .thread_count = 4};
+    thread_cpu_sample later = {
+        .time_ns = 3000000000, .ticks_per_second = 100, .threads = after, .thread_count = 4};
     thread_cpu_usage usage[4];
     assert_int_equal(thread_cpu_usage_between(&earlier, &later, usage, 4), 4);
     assert_int_equal(usage[0].tid, 1);

@@ -1,9 +1,11 @@
 /* The verdict state machine over synthetic timelines, each with its expected verdict,
  * onset and detection time computed by hand in the comment above it. */
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -32,8 +34,8 @@ static void healthy(moment *now, double t)
     memset(now, 0, sizeof *now);
     now->threads[0] = (verdict_thread_cpu){.name = "valkey-server", .tid = 100, .cpu_percent = 3};
     now->threads[1] = (verdict_thread_cpu){.name = "io_thd_1", .tid = 101, .cpu_percent = 2};
-    now->connections[0] = (verdict_connection){.name = "connection 0", .outstanding = 4,
-                                               .seconds_since_progress = 0.05};
+    now->connections[0] = (verdict_connection){
+        .name = "connection 0", .outstanding = 4, .seconds_since_progress = 0.05};
     now->connection_count = 1;
     now->sample = (verdict_sample){.time_s = t, .server_state = VERDICT_SERVER_RUNNING};
 }
@@ -180,8 +182,8 @@ typedef struct timeline {
 } timeline;
 
 static const timeline timelines[] = {
-    {"busy but progressing", busy_but_progressing, SCENARIO_VERDICT_PASS, 0,
-     SCENARIO_VERDICT_PASS, 0, 0},
+    {"busy but progressing", busy_but_progressing, SCENARIO_VERDICT_PASS, 0, SCENARIO_VERDICT_PASS,
+     0, 0},
     {"spin with a wedged connection", spin_with_wedged_connection, SCENARIO_VERDICT_SPIN, 2.0,
      SCENARIO_VERDICT_SPIN, 1.0, 2.0},
     {"wedged without spin", wedged_without_spin, SCENARIO_VERDICT_STALL, 4.0,
@@ -190,16 +192,16 @@ static const timeline timelines[] = {
      SCENARIO_VERDICT_SPIN, 0.5, 1.5},
     {"killed by a signal", killed_by_signal, SCENARIO_VERDICT_CRASH, 2.0, SCENARIO_VERDICT_CRASH,
      2.0, 2.0},
-    {"assertion logged", assertion_logged, SCENARIO_VERDICT_CRASH, 1.5, SCENARIO_VERDICT_CRASH,
-     1.5, 1.5},
+    {"assertion logged", assertion_logged, SCENARIO_VERDICT_CRASH, 1.5, SCENARIO_VERDICT_CRASH, 1.5,
+     1.5},
     {"verify mismatch", verify_mismatch, SCENARIO_VERDICT_DATA, 0.7, SCENARIO_VERDICT_DATA, 0.7,
      0.7},
     {"a dip restarts the window", dip_restarts_the_window, SCENARIO_VERDICT_SPIN, 2.6,
      SCENARIO_VERDICT_SPIN, 1.6, 2.6},
     {"spin then crash", spin_then_crash, SCENARIO_VERDICT_SPIN, 2.0, SCENARIO_VERDICT_CRASH, 3.0,
      3.0},
-    {"a flickering thread holds STALL back", flicker_holds_stall_back, SCENARIO_VERDICT_STALL,
-     3.1, SCENARIO_VERDICT_STALL, 0.0, 3.1},
+    {"a flickering thread holds STALL back", flicker_holds_stall_back, SCENARIO_VERDICT_STALL, 3.1,
+     SCENARIO_VERDICT_STALL, 0.0, 3.1},
     {"spinning after the load ends", spinning_after_load_ends, SCENARIO_VERDICT_PASS, 0,
      SCENARIO_VERDICT_PASS, 0, 0},
     {"slow but under the window", slow_but_under_the_window, SCENARIO_VERDICT_PASS, 0,
@@ -227,9 +229,8 @@ static void run_timeline(const timeline *line, verdict_judge *judge)
             first_at = now.sample.time_s;
         }
     }
-    print_message("%-40s first %s at %.1f, final %s\n", line->name,
-                  scenario_verdict_name(first), first_at,
-                  scenario_verdict_name(verdict_judge_verdict(judge)));
+    print_message("%-40s first %s at %.1f, final %s\n", line->name, scenario_verdict_name(first),
+                  first_at, scenario_verdict_name(verdict_judge_verdict(judge)));
     assert_string_equal(scenario_verdict_name(first), scenario_verdict_name(line->first_declared));
     assert_float_equal(first_at, line->first_declared_at, TIME_TOLERANCE_S);
     assert_string_equal(scenario_verdict_name(verdict_judge_verdict(judge)),
@@ -295,9 +296,8 @@ static void spin_evidence_names_the_threads_the_wedged_connection_and_the_probe(
     assert_string_equal(json_string_value(json_object_get(json_array_get(threads, 1), "name")),
                         "io_thd_1");
     json_t *connections = json_object_get(json, "connections");
-    assert_int_equal(json_integer_value(
-                         json_object_get(json_array_get(connections, 0), "outstanding")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(connections, 0), "outstanding")), 1);
     assert_string_equal(json_string_value(json_object_get(json, "probe")), "unanswered");
     json_decref(json);
     verdict_judge_free(&judge);
@@ -317,8 +317,8 @@ static void crash_evidence_says_which_signal(void **state)
 static void watchdog_milliseconds_become_seconds(void **state)
 {
     (void)state;
-    scenario_watchdog watchdog = {.spin_threshold = 85, .spin_window_ms = 1500,
-                                  .stall_timeout_ms = 5000};
+    scenario_watchdog watchdog = {
+        .spin_threshold = 85, .spin_window_ms = 1500, .stall_timeout_ms = 5000};
     verdict_settings settings = verdict_settings_from_watchdog(&watchdog);
     assert_float_equal(settings.spin_threshold_percent, 85.0, 1e-9);
     assert_float_equal(settings.spin_window_s, 1.5, 1e-9);
