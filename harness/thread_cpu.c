@@ -204,10 +204,11 @@ size_t thread_cpu_usage_between(const thread_cpu_sample *earlier, const thread_c
     for (size_t i = 0; i < later->thread_count && i < capacity; i++) {
         const thread_cpu_thread *now = &later->threads[i];
         const thread_cpu_thread *before = find_thread(earlier, now->tid);
-        uint64_t ticks = now->cpu_ticks;
-        if (before != NULL && before->start_time_ticks == now->start_time_ticks &&
-            before->cpu_ticks <= now->cpu_ticks)
-            ticks = now->cpu_ticks - before->cpu_ticks;
+        uint64_t ticks = now->cpu_ticks; /* new within the interval: all of it counts */
+        if (before != NULL && before->start_time_ticks == now->start_time_ticks)
+            /* The same thread; its counter never goes back, but a bad read must not
+             * turn into a huge percent. */
+            ticks = now->cpu_ticks >= before->cpu_ticks ? now->cpu_ticks - before->cpu_ticks : 0;
         out[i].tid = now->tid;
         snprintf(out[i].name, sizeof out[i].name, "%s", now->name);
         out[i].cpu_percent =

@@ -99,6 +99,10 @@ static void percent_is_ticks_over_the_interval_and_new_threads_count_whole(void 
     assert_float_equal(usage[2].cpu_percent, 25.0, 1e-9);
     assert_string_equal(usage[3].name, "reused");
     assert_float_equal(usage[3].cpu_percent, 20.0, 1e-9);
+    /* A counter that went back (a bad read) gives 0, not a huge percent. */
+    after[1].cpu_ticks = 5;
+    assert_int_equal(thread_cpu_usage_between(&earlier, &later, usage, 4), 4);
+    assert_float_equal(usage[1].cpu_percent, 0.0, 1e-9);
     /* A zero interval measures nothing. */
     assert_int_equal(thread_cpu_usage_between(&later, &later, usage, 4), 0);
 }
