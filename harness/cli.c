@@ -21,6 +21,11 @@ static const char usage_text[] =
     "  (none)            the main job: bring the soft-RoCE test bed up, start the server\n"
     "                    under test with RDMA and io-threads 4, check that it answers PING\n"
     "                    over RDMA (valkey-cli --rdma) and over TCP, print what was found\n"
+    "  run SCENARIO.yaml...  run scenario files (see scenarios/README.md); one line per\n"
+    "                    case as it finishes, a table at the end, results in results/\n"
+    "  repro             the one-line reproduction of valkey-io/valkey#1385: runs\n"
+    "                    scenarios/busy-loop.yaml; REPRODUCED and exit 1 on a build with\n"
+    "                    the bug, PASS and exit 0 on a fixed one\n"
     "  exec -- CMD ARGS  run CMD inside the test bed (an RDMA device up, memlock unlimited,\n"
     "                    this repository at the same path, results/ and build/ writable)\n"
     "                    and exit with its exit status\n"
@@ -39,6 +44,7 @@ static const char usage_text[] =
     "                    ~/.cache/valkey-rdma-harness)\n"
     "  --vm-cpus N       vCPUs of the micro-VM (default 2)\n"
     "  --vm-memory MIB   memory of the micro-VM in MiB (default 4096)\n"
+    "  --case NAME       run and repro: only the case of this name\n"
     "  -v, --verbose     say more about what is done\n"
     "  -h, --help        this text\n"
     "\n"
@@ -81,6 +87,8 @@ typedef struct command_name {
 
 static const command_name command_names[] = {
     {"exec", CLI_COMMAND_EXEC},
+    {"run", CLI_COMMAND_RUN},
+    {"repro", CLI_COMMAND_REPRO},
     {"test", CLI_COMMAND_TEST},
     {"help", CLI_COMMAND_HELP},
     {"inside", CLI_COMMAND_INSIDE},
@@ -126,6 +134,20 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             options->command_argc = argc - index - 1;
             break;
         }
+        if (word[0] != '-' && (options->command == CLI_COMMAND_RUN ||
+                               options->command == CLI_COMMAND_INSIDE)) {
+            if (options->scenario_count == CLI_MAX_SCENARIOS) {
+                snprintf(error, error_size, "more than %d scenario files", CLI_MAX_SCENARIOS);
+                return -1;
+            }
+            options->scenario_paths[options->scenario_count++] = word;
+            continue;
+        }
+        if (word[0] != '-') {
+            snprintf(error, error_size, "unexpected argument \"%s\" (see ./run.sh --help)",
+                     word);
+            return -1;
+        }
         if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
             options->command = CLI_COMMAND_HELP;
             continue;
@@ -135,7 +157,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             continue;
         }
         const char *takes_value[] = {"--testbed",   "--server",  "--rdma-module", "--valkey-src",
-                                     "--cache",     "--vm-cpus", "--vm-memory"};
+                                     "--cache",     "--vm-cpus", "--vm-memory", "--case"};
         bool is_valued = false;
         for (size_t i = 0; i < sizeof takes_value / sizeof takes_value[0]; i++)
             is_valued |= strcmp(word, takes_value[i]) == 0;
@@ -166,6 +188,8 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             options->rdma_module_path = value;
         } else if (strcmp(word, "--valkey-src") == 0) {
             options->valkey_source = value;
+        } else if (strcmp(word, "--case") == 0) {
+            options->case_name = value;
         } else if (strcmp(word, "--cache") == 0) {
             options->cache_dir = value;
         } else if (strcmp(word, "--vm-cpus") == 0) {
@@ -193,6 +217,15 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
     }
     if (options->rdma_module_path && !options->server_path) {
         snprintf(error, error_size, "--rdma-module needs --server");
+        return -1;
+    }
+    if (options->command == CLI_COMMAND_RUN && options->scenario_count == 0) {
+        snprintf(error, error_size, "run needs at least one scenario file");
+        return -1;
+    }
+    if (options->case_name && options->command != CLI_COMMAND_RUN &&
+        options->command != CLI_COMMAND_REPRO && options->command != CLI_COMMAND_INSIDE) {
+        snprintf(error, error_size, "--case applies to run and repro only");
         return -1;
     }
     if (options->command == CLI_COMMAND_EXEC && options->command_argc == 0) {

@@ -14,6 +14,8 @@ typedef enum cli_command {
     CLI_COMMAND_MAIN,   /* no command given: the main job */
     CLI_COMMAND_EXEC,   /* run a command inside the test bed */
     CLI_COMMAND_TEST,   /* build and run every test */
+    CLI_COMMAND_RUN,    /* run scenario files */
+    CLI_COMMAND_REPRO,  /* the one-line reproduction of #1385 */
     CLI_COMMAND_HELP,
     CLI_COMMAND_INSIDE, /* internal: the part of a job that runs inside the test bed */
 } cli_command;
@@ -23,6 +25,8 @@ typedef enum testbed_request {
     TESTBED_REQUEST_NATIVE,
     TESTBED_REQUEST_VM,
 } testbed_request;
+
+#define CLI_MAX_SCENARIOS 64
 
 typedef struct cli_options {
     cli_command command;
@@ -35,6 +39,9 @@ typedef struct cli_options {
     int vm_cpus;
     int vm_memory_mib;
     bool verbose;
+    const char *case_name;            /* --case */
+    const char *scenario_paths[CLI_MAX_SCENARIOS]; /* run: the scenario files */
+    int scenario_count;
     char **command_argv; /* after "--": NULL-terminated, points into argv */
     int command_argc;
 } cli_options;

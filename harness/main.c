@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "process.h"
+#include "runner.h"
 #include "server.h"
 #include "server_build.h"
 #include "tcp_probe.h"
@@ -26,6 +27,13 @@
 #define CLI_PING_TIMEOUT_MS 30000
 #define TCP_PING_TIMEOUT_MS 5000
 #define BUILD_TIMEOUT_MS (30 * 60 * 1000)
+
+/* The main job's suite: the reproduction, then a short value-size sweep. */
+#define DEFAULT_SUITE_SIZE 2
+static const char *const default_suite[DEFAULT_SUITE_SIZE] = {
+    "scenarios/busy-loop.yaml",
+    "scenarios/value-size-sweep.yaml",
+};
 
 static double monotonic_seconds(void)
 {
@@ -204,6 +212,38 @@ static int inside_smoke(void)
     return rdma_ok && tcp_ok ? EXIT_AS_EXPECTED : EXIT_UNEXPECTED_VERDICT;
 }
 
+/* Inside the test bed: run scenario files with the server under test from the
+ * environment the host side set. */
+static int inside_run(const cli_options *options, bool repro)
+{
+    const char *server_path = getenv("VALKEY_SERVER");
+    const char *address = getenv("TESTBED_ADDRESS");
+    if (!server_path || !address) {
+        fprintf(stderr, "inside run: VALKEY_SERVER and TESTBED_ADDRESS must be set (run "
+                        "through ./run.sh)\n");
+        return EXIT_USAGE;
+    }
+    char repo_root[PATH_MAX], results_root[PATH_MAX + 16], testbed_text[256];
+    repo_root_of(repo_root, sizeof repo_root);
+    snprintf(results_root, sizeof results_root, "%s/results", repo_root);
+    const char *kind = getenv("TESTBED_KIND");
+    const char *device = getenv("TESTBED_RDMA_DEVICE");
+    snprintf(testbed_text, sizeof testbed_text, "%s, RDMA device %s (%s)", kind ? kind : "?",
+             device ? device : "?", address);
+    runner_options run = {
+        .scenario_paths = options->scenario_paths,
+        .scenario_count = (size_t)options->scenario_count,
+        .case_filter = options->case_name,
+        .results_root = results_root,
+        .server_path = server_path,
+        .rdma_module_path = getenv("VALKEY_RDMA_MODULE"),
+        .rdma_address = address,
+        .testbed_description = testbed_text,
+        .repro = repro,
+    };
+    return runner_run(&run);
+}
+
 static int run_step(char *const argv[], const char *what)
 {
     process child;
@@ -282,6 +322,16 @@ int main(int argc, char **argv)
     if (options.command == CLI_COMMAND_INSIDE) {
         if (strcmp(options.inside_job, "smoke") == 0)
             return inside_smoke();
+        if (strcmp(options.inside_job, "run") == 0)
+            return inside_run(&options, false);
+        if (strcmp(options.inside_job, "repro") == 0)
+            return inside_run(&options, true);
+        if (strcmp(options.inside_job, "main") == 0) {
+            int smoke = inside_smoke();
+            if (smoke != EXIT_AS_EXPECTED)
+                return smoke;
+            return inside_run(&options, false);
+        }
         fprintf(stderr, "run.sh: unknown inside job \"%s\"\n", options.inside_job);
         return EXIT_USAGE;
     }
@@ -289,6 +339,25 @@ int main(int argc, char **argv)
     char repo_root[PATH_MAX], cache_dir[PATH_MAX];
     repo_root_of(repo_root, sizeof repo_root);
     cache_dir_of(&options, cache_dir, sizeof cache_dir);
+
+    /* The scenario files of each job, checked before anything is provisioned or run:
+     * a bad file costs no download and no boot. */
+    char default_paths[DEFAULT_SUITE_SIZE][PATH_MAX];
+    if (options.command == CLI_COMMAND_REPRO || options.command == CLI_COMMAND_MAIN) {
+        options.scenario_count = 0;
+        size_t suite = options.command == CLI_COMMAND_REPRO ? 1 : DEFAULT_SUITE_SIZE;
+        for (size_t i = 0; i < suite; i++) {
+            snprintf(default_paths[i], sizeof default_paths[i], "%s/%s", repo_root,
+                     default_suite[i]);
+            options.scenario_paths[options.scenario_count++] = default_paths[i];
+        }
+    }
+    if (options.scenario_count > 0) {
+        int check = runner_check_scenarios(options.scenario_paths,
+                                           (size_t)options.scenario_count, options.case_name);
+        if (check != 0)
+            return check;
+    }
 
     server_build build;
     int rc = server_build_resolve(&options, repo_root, cache_dir, &build, error, sizeof error);
@@ -307,14 +376,28 @@ int main(int argc, char **argv)
     case CLI_COMMAND_TEST:
         rc = command_test(&options, repo_root, cache_dir, &build);
         break;
-    case CLI_COMMAND_MAIN: {
+    case CLI_COMMAND_MAIN:
+    case CLI_COMMAND_RUN:
+    case CLI_COMMAND_REPRO: {
         char self[PATH_MAX];
         ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
         self[length > 0 ? length : 0] = '\0';
-        char *inside[] = {self, "inside", "smoke", NULL};
+        const char *job = options.command == CLI_COMMAND_MAIN    ? "main"
+                          : options.command == CLI_COMMAND_REPRO ? "repro"
+                                                                  : "run";
+        char *inside[CLI_MAX_SCENARIOS + 8];
+        int count = 0;
+        inside[count++] = self;
+        inside[count++] = "inside";
+        inside[count++] = (char *)job;
+        if (options.case_name) {
+            inside[count++] = "--case";
+            inside[count++] = (char *)options.case_name;
+        }
+        for (int i = 0; i < options.scenario_count; i++)
+            inside[count++] = (char *)options.scenario_paths[i];
+        inside[count] = NULL;
         rc = run_in_testbed(&options, repo_root, cache_dir, &build, inside, true);
-        printf("verdict:         %s\n", rc == 0 ? "the server answered over RDMA and TCP"
-                                                : "FAILED");
         break;
     }
     default:

@@ -1,0 +1,880 @@
+#include "runner.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "known_bug.h"
+#include "load_engine.h"
+#include "process.h"
+#include "results.h"
+#include "scenario.h"
+#include "server.h"
+#include "server_build.h"
+#include "stacks.h"
+#include "tcp_probe.h"
+#include "thread_cpu.h"
+#include "verdict.h"
+
+/* The server under test listens on this port for TCP (loopback) and RDMA alike. */
+#define RUNNER_PORT 6379
+#define MAX_THREADS_SAMPLED 256
+#define MAX_CONNECTIONS_WATCHED 1024
+/* The driver's own stall bound sits above the watchdog's, so the watchdog judges first
+ * and the driver only ends what the watchdog already saw. */
+#define DRIVER_STALL_MARGIN_S 5.0
+/* After the load is told to stop: replies in flight still arrive, bounded by the
+ * driver's stall bound; this is the extra slack for its threads to wind down. */
+#define ENGINE_FINISH_SLACK_MS 10000
+/* Read-back after the load: how many keys of each fitting size are written and read. */
+#define READBACK_KEYS 32
+#define ASSERTION_MARKERS_COUNT 3
+
+static const char *const assertion_markers[ASSERTION_MARKERS_COUNT] = {
+    "ASSERTION FAILED", "VALKEY BUG REPORT", "crashed by signal"};
+
+static double monotonic_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* ---- the TCP probe of the main thread, on a thread of its own ---- */
+
+typedef struct probe_thread {
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+    atomic_int latest; /* verdict_probe of the newest finished probe, taken by the sampler */
+    int port;
+    int interval_ms;
+    int timeout_ms;
+} probe_thread;
+
+static void *probe_main(void *argument)
+{
+    probe_thread *probe = argument;
+    while (!atomic_load(&probe->stop)) {
+        char error[256];
+        int rc = tcp_probe_ping("127.0.0.1", probe->port, probe->timeout_ms, error, sizeof error);
+        atomic_store(&probe->latest, rc == 0 ? VERDICT_PROBE_ANSWERED : VERDICT_PROBE_UNANSWERED);
+        for (int waited = 0; waited < probe->interval_ms && !atomic_load(&probe->stop);
+             waited += 20)
+            poll(NULL, 0, 20);
+    }
+    return NULL;
+}
+
+static void probe_start(probe_thread *probe, const scenario_watchdog *watchdog)
+{
+    memset(probe, 0, sizeof *probe);
+    probe->port = RUNNER_PORT;
+    probe->interval_ms = (int)watchdog->probe_interval_ms;
+    probe->timeout_ms = (int)watchdog->probe_timeout_ms;
+    atomic_store(&probe->latest, VERDICT_PROBE_NOT_RUN);
+    probe->started = pthread_create(&probe->thread, NULL, probe_main, probe) == 0;
+}
+
+static void probe_finish(probe_thread *probe)
+{
+    if (!probe->started)
+        return;
+    atomic_store(&probe->stop, true);
+    pthread_join(probe->thread, NULL);
+    probe->started = false;
+}
+
+/* ---- planted faults (detector tests) ---- */
+
+static int send_command_without_waiting(const char *const *words, size_t count)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons(RUNNER_PORT)};
+    inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+    struct timeval bound = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound);
+    if (connect(fd, (struct sockaddr *)&server, sizeof server) != 0) {
+        close(fd);
+        return -1;
+    }
+    char buffer[2048];
+    int used = snprintf(buffer, sizeof buffer, "*%zu\r\n", count);
+    for (size_t i = 0; i < count && used < (int)sizeof buffer; i++)
+        used += snprintf(buffer + used, sizeof buffer - (size_t)used, "$%zu\r\n%s\r\n",
+                         strlen(words[i]), words[i]);
+    if (send(fd, buffer, (size_t)used, MSG_NOSIGNAL) != used) {
+        close(fd);
+        return -1;
+    }
+    /* Kept open by the caller until the case ends: closing early could cancel nothing,
+     * but keeping it avoids a reply racing into a closed socket. */
+    return fd;
+}
+
+typedef struct fault_state {
+    bool applied;
+    bool resumed;
+    int connection_fd;
+} fault_state;
+
+static void fault_apply(const scenario_fault *fault, server *running, fault_state *state,
+                        double elapsed_s, FILE *log)
+{
+    if (fault->kind == SCENARIO_FAULT_NONE)
+        return;
+    double after_s = (double)fault->after_ms / 1000.0;
+    double duration_s = (double)fault->duration_ms / 1000.0;
+    if (!state->applied && elapsed_s >= after_s) {
+        state->applied = true;
+        char microseconds[32], seconds[32];
+        snprintf(microseconds, sizeof microseconds, "%" PRIu64, fault->duration_ms * 1000);
+        snprintf(seconds, sizeof seconds, "%.3f", duration_s);
+        switch (fault->kind) {
+        case SCENARIO_FAULT_LUA_BUSY: {
+            /* Busy-loops the main thread inside one script for a bounded time. */
+            static const char script[] =
+                "local s = redis.call('TIME') "
+                "local deadline = s[1] * 1000000 + s[2] + tonumber(ARGV[1]) "
+                "while true do local n = redis.call('TIME') "
+                "if n[1] * 1000000 + n[2] >= deadline then break end end return 1";
+            const char *words[] = {"EVAL", script, "0", microseconds};
+            state->connection_fd = send_command_without_waiting(words, 4);
+            break;
+        }
+        case SCENARIO_FAULT_DEBUG_SLEEP: {
+            const char *words[] = {"DEBUG", "SLEEP", seconds};
+            state->connection_fd = send_command_without_waiting(words, 3);
+            break;
+        }
+        case SCENARIO_FAULT_SIGSTOP:
+            kill(running->process.pid, SIGSTOP);
+            break;
+        case SCENARIO_FAULT_SIGKILL:
+            kill(running->process.pid, SIGKILL);
+            break;
+        case SCENARIO_FAULT_NONE:
+            break;
+        }
+        fprintf(log, "fault: %s at %.2f s\n", scenario_fault_kind_name(fault->kind), elapsed_s);
+    }
+    if (state->applied && !state->resumed && fault->kind == SCENARIO_FAULT_SIGSTOP &&
+        elapsed_s >= after_s + duration_s) {
+        kill(running->process.pid, SIGCONT);
+        state->resumed = true;
+    }
+}
+
+/* ---- the server log: assertions ---- */
+
+typedef struct log_watch {
+    long offset;
+    char assertion[VERDICT_TEXT_BYTES];
+} log_watch;
+
+static void log_watch_scan(log_watch *watch, const char *path)
+{
+    if (watch->assertion[0])
+        return;
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return;
+    fseek(file, watch->offset, SEEK_SET);
+    char line[1024];
+    while (fgets(line, sizeof line, file)) {
+        for (int i = 0; i < ASSERTION_MARKERS_COUNT; i++) {
+            if (strstr(line, assertion_markers[i]) && !watch->assertion[0]) {
+                line[strcspn(line, "\n")] = '\0';
+                snprintf(watch->assertion, sizeof watch->assertion, "%s", line);
+            }
+        }
+    }
+    watch->offset = ftell(file);
+    fclose(file);
+}
+
+/* ---- one case repetition ---- */
+
+typedef struct case_context {
+    const runner_options *options;
+    const scenario_case *one_case;
+    results_run *results;
+    const char *run_dir;
+    int repetition;
+    server running;
+    char log_path[PATH_MAX];
+    verdict_judge judge;
+    probe_thread probe;
+    log_watch log;
+    fault_state fault;
+    thread_cpu_sample previous_sample;
+    bool have_previous_sample;
+    double started_s;
+    bool stacks_taken;
+    bool stacks_written;
+    double load_seconds;
+    uint64_t replies;
+    uint64_t value_bytes;
+    latency_histogram latency;
+    uint64_t failed_connections;
+    char connection_failure[LOAD_ERROR_TEXT_BYTES + 64];
+    bool environment_failure;
+    char environment_error[512];
+    FILE *log_stream;
+} case_context;
+
+static int engine_params_from_case(const scenario_case *one_case, const runner_options *options,
+                                   load_engine_params *params, size_t *size_storage,
+                                   char *error, size_t error_size)
+{
+    const scenario_client *client = &one_case->settings.client;
+    *params = load_engine_default_params();
+    params->transport_name = scenario_transport_name(client->transport);
+    params->host = client->transport == SCENARIO_TRANSPORT_RDMA ? options->rdma_address
+                                                                 : "127.0.0.1";
+    params->port = RUNNER_PORT;
+    params->connections = (int)client->connections;
+    params->threads = (int)client->threads;
+    params->pipeline_depth = (int)client->pipeline;
+    uint64_t sets = 0, gets = 0;
+    if (client->command_count > 0) {
+        for (size_t i = 0; i < client->command_count; i++) {
+            sets += client->commands[i] == SCENARIO_COMMAND_SET;
+            gets += client->commands[i] == SCENARIO_COMMAND_GET;
+        }
+    } else {
+        sets = client->mix[SCENARIO_COMMAND_SET];
+        gets = client->mix[SCENARIO_COMMAND_GET];
+    }
+    uint64_t others = client->mix[SCENARIO_COMMAND_PING] + client->mix[SCENARIO_COMMAND_DEL];
+    for (size_t i = 0; i < client->command_count; i++)
+        others += client->commands[i] == SCENARIO_COMMAND_PING ||
+                  client->commands[i] == SCENARIO_COMMAND_DEL;
+    if (others > 0 || sets + gets == 0) {
+        snprintf(error, error_size, "%s: the driver runs SET and GET only (no ping or del yet)",
+                 one_case->name);
+        return -1;
+    }
+    params->set_fraction = (double)sets / (double)(sets + gets);
+    const scenario_value_size *size = &client->value_size;
+    if (size->kind == SCENARIO_VALUE_SIZE_RANGE) {
+        params->value_sizes.minimum = size->sizes[0];
+        params->value_sizes.maximum = size->sizes[1];
+    } else {
+        for (size_t i = 0; i < size->count; i++)
+            size_storage[i] = (size_t)size->sizes[i];
+        params->value_sizes.sizes = size_storage;
+        params->value_sizes.size_count = size->count;
+    }
+    params->key_space = client->keyspace;
+    params->request_limit = client->requests;
+    params->duration_seconds = (double)client->duration_ms / 1000.0;
+    params->rate_limit_per_second = (double)client->rate;
+    params->rdma_rx_bytes = (size_t)client->rx_buffer;
+    params->verify = client->verify;
+    params->stall_seconds = (double)(one_case->settings.watchdog.stall_timeout_ms +
+                                     one_case->settings.watchdog.spin_window_ms) /
+                                1000.0 +
+                            DRIVER_STALL_MARGIN_S;
+    params->seed = 1;
+    return 0;
+}
+
+/* One watchdog sample: judge it and write the timelines. Returns the verdict this sample
+ * declared first (PASS when none). */
+static int watchdog_sample(case_context *context, load_engine *engine,
+                           load_connection_progress *progress, size_t progress_capacity)
+{
+    double now_s = monotonic_s();
+    double elapsed_s = now_s - context->started_s;
+    int64_t now_ns = monotonic_ns();
+    verdict_thread_cpu threads[MAX_THREADS_SAMPLED];
+    thread_cpu_usage usage[MAX_THREADS_SAMPLED];
+    size_t thread_count = 0;
+    thread_cpu_sample sample;
+    char error[256];
+    pid_t pid = context->running.process.pid;
+    if (!context->running.process.reaped &&
+        thread_cpu_sample_take(pid, &sample, error, sizeof error) == 0) {
+        if (context->have_previous_sample) {
+            size_t total = thread_cpu_usage_between(&context->previous_sample, &sample, usage,
+                                                    MAX_THREADS_SAMPLED);
+            thread_count = total < MAX_THREADS_SAMPLED ? total : MAX_THREADS_SAMPLED;
+            thread_cpu_sample_free(&context->previous_sample);
+        }
+        context->previous_sample = sample;
+        context->have_previous_sample = true;
+    }
+    for (size_t i = 0; i < thread_count; i++) {
+        threads[i] = (verdict_thread_cpu){usage[i].name, usage[i].tid, usage[i].cpu_percent};
+        results_append_cpu(context->results, elapsed_s, usage[i].tid, usage[i].name,
+                           usage[i].cpu_percent, context->one_case->name, error, sizeof error);
+    }
+
+    size_t connection_total = engine ? load_engine_progress(engine, progress, progress_capacity)
+                                     : 0;
+    size_t connection_count =
+        connection_total < progress_capacity ? connection_total : progress_capacity;
+    verdict_connection connections[MAX_CONNECTIONS_WATCHED];
+    uint64_t verify_failures = 0;
+    for (size_t i = 0; i < connection_count; i++) {
+        load_connection_progress *one = &progress[i];
+        double since = one->last_reply_ns
+                           ? (double)(now_ns - one->last_reply_ns) / 1e9
+                           : elapsed_s;
+        /* Only connections still waiting can be wedged; ended ones are judged by how
+         * they ended (below and in the results). */
+        bool waiting = one->state == LOAD_CONNECTION_RUNNING ||
+                       one->state == LOAD_CONNECTION_DRAINING;
+        connections[i] = (verdict_connection){one->name, waiting ? one->outstanding : 0, since};
+        if (one->error_class == LOAD_ERROR_VERIFY || one->error_class == LOAD_ERROR_PROTOCOL)
+            verify_failures++;
+        results_append_progress(context->results, elapsed_s, context->one_case->name,
+                                one->name, one->outstanding, since, one->replies, error,
+                                sizeof error);
+    }
+
+    verdict_sample input = {
+        .time_s = elapsed_s,
+        .threads = threads,
+        .thread_count = thread_count,
+        .connections = connections,
+        .connection_count = connection_count,
+        .server_state = VERDICT_SERVER_RUNNING,
+        .verify_mismatches = verify_failures,
+        .probe = (verdict_probe)atomic_exchange(&context->probe.latest, VERDICT_PROBE_NOT_RUN),
+    };
+    if (process_wait_for(&context->running.process, 0) == PROCESS_EXITED) {
+        int status = context->running.process.wait_status;
+        if (WIFSIGNALED(status)) {
+            input.server_state = VERDICT_SERVER_KILLED;
+            input.exit_signal = WTERMSIG(status);
+        } else {
+            input.server_state = VERDICT_SERVER_EXITED;
+            input.exit_status = WEXITSTATUS(status);
+        }
+    }
+    log_watch_scan(&context->log, context->log_path);
+    input.assertion_line = context->log.assertion[0] ? context->log.assertion : NULL;
+    fault_apply(&context->one_case->settings.fault, &context->running, &context->fault,
+                elapsed_s, context->log_stream);
+    return verdict_judge_update(&context->judge, &input);
+}
+
+static void capture_stacks(case_context *context)
+{
+    if (context->stacks_taken || context->running.process.reaped)
+        return;
+    context->stacks_taken = true;
+    const verdict_evidence *evidence = verdict_judge_evidence(&context->judge);
+    pid_t spinning[VERDICT_EVIDENCE_THREADS];
+    for (size_t i = 0; i < evidence->thread_count; i++)
+        spinning[i] = evidence->threads[i].tid;
+    char part[PATH_MAX], whole[PATH_MAX], error[512];
+    snprintf(part, sizeof part, "%s/.stacks-part", context->run_dir);
+    snprintf(whole, sizeof whole, "%s/stacks.txt", context->run_dir);
+    /* A stopped server cannot be attached to usefully; gdb would wait on it. */
+    int rc = stacks_capture(context->running.process.pid, spinning, evidence->thread_count,
+                            part, STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
+    FILE *out = fopen(whole, "a");
+    if (!out)
+        return;
+    fprintf(out, "=== %s, repetition %d: %s at %.1f s ===\n", context->one_case->name,
+            context->repetition + 1, verdict_label(evidence->verdict), evidence->detected_s);
+    if (rc != 0)
+        fprintf(out, "(no stacks: %s)\n", error);
+    FILE *in = fopen(part, "r");
+    if (in) {
+        char buffer[8192];
+        size_t got;
+        while ((got = fread(buffer, 1, sizeof buffer, in)) > 0)
+            fwrite(buffer, 1, got, out);
+        fclose(in);
+    }
+    fclose(out);
+    unlink(part);
+    context->stacks_written = true;
+}
+
+/* Runs one load under the watchdog until it finishes or a verdict other than PASS is
+ * reached. Returns 0, or -1 when the load could not start (error set). */
+static int run_watched(case_context *context, const load_engine_params *params)
+{
+    char error[512];
+    load_engine *engine = load_engine_start(params, error, sizeof error);
+    if (!engine) {
+        snprintf(context->environment_error, sizeof context->environment_error,
+                 "%s: cannot start the load: %s", context->one_case->name, error);
+        context->environment_failure = true;
+        return -1;
+    }
+    size_t capacity = (size_t)params->connections < MAX_CONNECTIONS_WATCHED
+                          ? (size_t)params->connections
+                          : MAX_CONNECTIONS_WATCHED;
+    load_connection_progress *progress = calloc(capacity, sizeof *progress);
+    int interval_ms = (int)context->one_case->settings.watchdog.sample_interval_ms;
+    bool stop_sent = false;
+    double stop_deadline = 0;
+    for (;;) {
+        int wait_rc = load_engine_wait(engine, interval_ms);
+        int declared = watchdog_sample(context, wait_rc == 0 ? NULL : engine, progress,
+                                       capacity);
+        if (declared == SCENARIO_VERDICT_SPIN || declared == SCENARIO_VERDICT_STALL)
+            capture_stacks(context);
+        if (wait_rc == 0)
+            break;
+        scenario_verdict verdict = verdict_judge_verdict(&context->judge);
+        if (!stop_sent && (verdict != SCENARIO_VERDICT_PASS || process_interrupted())) {
+            /* A verdict is in: the evidence is taken, so end the load. Stopping the
+             * server ends connections that would otherwise wait for their stall bound. */
+            server_stop(&context->running);
+            load_engine_stop(engine);
+            stop_sent = true;
+            stop_deadline = monotonic_s() + params->stall_seconds +
+                            ENGINE_FINISH_SLACK_MS / 1000.0;
+        }
+        if (stop_sent && monotonic_s() > stop_deadline)
+            break;
+    }
+    if (load_engine_wait(engine, ENGINE_FINISH_SLACK_MS) == 0) {
+        const load_results *results = load_engine_results(engine);
+        context->load_seconds += results->elapsed_seconds;
+        context->replies += results->replies;
+        context->value_bytes += results->value_bytes;
+        latency_histogram_merge(&context->latency, &results->latency);
+        for (size_t i = 0; i < results->connection_count; i++) {
+            const load_connection_progress *one = &results->connections[i].progress;
+            if (one->error_class == LOAD_ERROR_CONNECT ||
+                one->error_class == LOAD_ERROR_TRANSPORT) {
+                context->failed_connections++;
+                if (!context->connection_failure[0])
+                    snprintf(context->connection_failure, sizeof context->connection_failure,
+                             "%s [%s]", one->error, load_error_class_name(one->error_class));
+            }
+        }
+    }
+    load_engine_destroy(engine);
+    free(progress);
+    return 0;
+}
+
+/* After a clean load with verify on: write and read back values of every size whose
+ * reply fits the client's receive buffer (all sizes with one IO thread), so the open
+ * reply-direction bug of 9.1.2 cannot muddle a request-direction scenario. */
+static void read_back(case_context *context, const load_engine_params *load)
+{
+    const scenario_settings *settings = &context->one_case->settings;
+    size_t sizes[SCENARIO_LIST_MAX + 2];
+    size_t count = 0;
+    if (load->value_sizes.size_count > 0) {
+        for (size_t i = 0; i < load->value_sizes.size_count; i++)
+            sizes[count++] = load->value_sizes.sizes[i];
+    } else {
+        sizes[count++] = load->value_sizes.minimum;
+        sizes[count++] = load->value_sizes.maximum;
+    }
+    for (size_t i = 0; i < count; i++) {
+        bool fits = sizes[i] + 64 <= settings->client.rx_buffer;
+        if (!fits && settings->server.io_threads > 1)
+            continue;
+        if (verdict_judge_verdict(&context->judge) != SCENARIO_VERDICT_PASS)
+            return;
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "readback:%zu:", sizes[i]);
+        load_engine_params phase = *load;
+        phase.value_sizes = (value_size_spec){.sizes = &sizes[i], .size_count = 1};
+        phase.key_prefix = prefix;
+        phase.key_space = READBACK_KEYS;
+        phase.request_limit = READBACK_KEYS;
+        phase.duration_seconds = 0;
+        phase.rate_limit_per_second = 0;
+        phase.sequential_keys = true;
+        phase.set_fraction = 1.0;
+        phase.verify = true;
+        phase.keys_written_before = false;
+        if (run_watched(context, &phase) != 0)
+            return;
+        phase.set_fraction = 0.0;
+        phase.keys_written_before = true;
+        if (run_watched(context, &phase) != 0)
+            return;
+    }
+}
+
+static void append_file(const char *from, FILE *to)
+{
+    FILE *in = fopen(from, "r");
+    if (!in)
+        return;
+    char buffer[8192];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, in)) > 0)
+        fwrite(buffer, 1, got, to);
+    fclose(in);
+}
+
+/* One repetition of one case. Fills the verdict and evidence. */
+static scenario_verdict run_repetition(case_context *context, verdict_evidence *evidence_out)
+{
+    const scenario_settings *settings = &context->one_case->settings;
+    char error[512];
+    snprintf(context->log_path, sizeof context->log_path, "%s/.server-current.log",
+             context->run_dir);
+    unlink(context->log_path);
+    server_version version;
+    if (server_build_read_version(context->options->server_path, &version, error,
+                                  sizeof error) != 0) {
+        snprintf(context->environment_error, sizeof context->environment_error, "%s", error);
+        context->environment_failure = true;
+        return SCENARIO_VERDICT_PASS;
+    }
+    server_settings server_config = {
+        .server_path = context->options->server_path,
+        .rdma_module_path = context->options->rdma_module_path &&
+                                    context->options->rdma_module_path[0]
+                                ? context->options->rdma_module_path
+                                : NULL,
+        .version = version,
+        .rdma_address = context->options->rdma_address,
+        .port = RUNNER_PORT,
+        .io_threads = (int)settings->server.io_threads,
+        .io_threads_always_active = settings->server.io_threads_always_active,
+        .rdma_rx_size = (long long)settings->server.rdma_rx_size,
+        .working_dir = "/tmp",
+        .log_file = context->log_path,
+    };
+    for (size_t i = 0; i < settings->server.extra_config_count && i < SERVER_COMMAND_MAX_EXTRA;
+         i++) {
+        server_config.extra_names[i] = settings->server.extra_config[i].name;
+        server_config.extra_values[i] = settings->server.extra_config[i].value;
+        server_config.extra_count++;
+    }
+    memset(&context->log, 0, sizeof context->log);
+    memset(&context->fault, 0, sizeof context->fault);
+    context->fault.connection_fd = -1;
+    if (server_start(&context->running, &server_config, error, sizeof error) != 0 ||
+        server_wait_ready(&context->running, SERVER_READY_TIMEOUT_MS, error, sizeof error) !=
+            0) {
+        snprintf(context->environment_error, sizeof context->environment_error,
+                 "%s: the server under test did not come up: %s", context->one_case->name,
+                 error);
+        context->environment_failure = true;
+        server_stop(&context->running);
+        return SCENARIO_VERDICT_PASS;
+    }
+
+    verdict_judge_init(&context->judge, verdict_settings_from_watchdog(&settings->watchdog));
+    probe_start(&context->probe, &settings->watchdog);
+    context->started_s = monotonic_s();
+    context->have_previous_sample = false;
+    context->stacks_taken = false;
+
+    load_engine_params params;
+    size_t size_storage[SCENARIO_LIST_MAX];
+    if (engine_params_from_case(context->one_case, context->options, &params, size_storage,
+                                error, sizeof error) != 0) {
+        snprintf(context->environment_error, sizeof context->environment_error, "%s", error);
+        context->environment_failure = true;
+    } else if (run_watched(context, &params) == 0 && settings->client.verify &&
+               settings->fault.kind == SCENARIO_FAULT_NONE) {
+        read_back(context, &params);
+    }
+
+    probe_finish(&context->probe);
+    /* A last look: a crash at the very end still counts. */
+    if (verdict_judge_verdict(&context->judge) == SCENARIO_VERDICT_PASS &&
+        !context->running.process.reaped) {
+        load_connection_progress none;
+        watchdog_sample(context, NULL, &none, 0);
+    }
+    scenario_verdict verdict = verdict_judge_verdict(&context->judge);
+    *evidence_out = *verdict_judge_evidence(&context->judge);
+    verdict_judge_free(&context->judge);
+    if (context->have_previous_sample)
+        thread_cpu_sample_free(&context->previous_sample);
+    context->have_previous_sample = false;
+    server_stop(&context->running);
+    if (context->fault.connection_fd >= 0)
+        close(context->fault.connection_fd);
+
+    char whole_log[PATH_MAX];
+    snprintf(whole_log, sizeof whole_log, "%s/server.log", context->run_dir);
+    FILE *log = fopen(whole_log, "a");
+    if (log) {
+        fprintf(log, "=== %s, repetition %d ===\n", context->one_case->name,
+                context->repetition + 1);
+        append_file(context->log_path, log);
+        char early[PATH_MAX + 16];
+        snprintf(early, sizeof early, "%s.stdout", context->log_path);
+        append_file(early, log);
+        unlink(early);
+        fclose(log);
+    }
+    unlink(context->log_path);
+    return verdict;
+}
+
+static const char *outcome_word(const case_judgement *judgement)
+{
+    switch (judgement->outcome) {
+    case CASE_OUTCOME_AS_EXPECTED:
+        return "ok";
+    case CASE_OUTCOME_KNOWN:
+        return "KNOWN";
+    case CASE_OUTCOME_UNEXPECTED:
+        break;
+    }
+    return "UNEXPECTED";
+}
+
+typedef struct finished_case {
+    char name[256];
+    char verdict[16];
+    char outcome[16];
+    double ops;
+    char note[300];
+} finished_case;
+
+static void print_evidence_for_repro(const verdict_evidence *evidence, const char *run_dir)
+{
+    printf("REPRODUCED: %s\n", verdict_label(evidence->verdict));
+    for (size_t i = 0; i < evidence->thread_count; i++)
+        printf("  spinning thread %s (tid %d): %.0f%% of a CPU for %.1f s\n",
+               evidence->threads[i].name, (int)evidence->threads[i].tid,
+               evidence->threads[i].cpu_percent, evidence->threads[i].spinning_s);
+    for (size_t i = 0; i < evidence->connection_count; i++)
+        printf("  wedged %s: %" PRIu64 " outstanding, no reply for %.1f s\n",
+               evidence->connections[i].name, evidence->connections[i].outstanding,
+               evidence->connections[i].seconds_since_progress);
+    printf("  TCP PING probe: %s\n", verdict_probe_name(evidence->probe));
+    char stacks[PATH_MAX];
+    snprintf(stacks, sizeof stacks, "%s/stacks.txt", run_dir);
+    FILE *file = fopen(stacks, "r");
+    if (file) {
+        printf("  stacks (%s), first lines:\n", stacks);
+        char line[512];
+        for (int shown = 0; shown < 40 && fgets(line, sizeof line, file); shown++)
+            printf("    %s", line);
+        fclose(file);
+    }
+}
+
+int runner_check_scenarios(const char *const *paths, size_t count, const char *case_filter)
+{
+    bool filter_matched = case_filter == NULL;
+    for (size_t i = 0; i < count; i++) {
+        scenario loaded;
+        char error[SCENARIO_ERROR_SIZE];
+        if (scenario_load(paths[i], &loaded, error) != SCENARIO_OK) {
+            fprintf(stderr, "%s\n", error);
+            return EXIT_USAGE;
+        }
+        for (size_t c = 0; c < loaded.case_count; c++) {
+            if (case_filter && strcmp(loaded.cases[c].name, case_filter) == 0)
+                filter_matched = true;
+            load_engine_params params;
+            size_t storage[SCENARIO_LIST_MAX];
+            runner_options probe_options = {.rdma_address = "192.0.2.1"};
+            if (engine_params_from_case(&loaded.cases[c], &probe_options, &params, storage,
+                                        error, sizeof error) != 0) {
+                fprintf(stderr, "%s: %s\n", paths[i], error);
+                scenario_free(&loaded);
+                return EXIT_USAGE;
+            }
+        }
+        scenario_free(&loaded);
+    }
+    if (!filter_matched) {
+        fprintf(stderr, "run.sh: --case %s: no such case in the given scenarios\n", case_filter);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int runner_run(const runner_options *options)
+{
+    int exit_code = EXIT_AS_EXPECTED;
+    finished_case *table = NULL;
+    size_t table_count = 0;
+    bool reproduced_any = false;
+    for (size_t file = 0; file < options->scenario_count && !process_interrupted(); file++) {
+        scenario loaded;
+        char error[SCENARIO_ERROR_SIZE];
+        if (scenario_load(options->scenario_paths[file], &loaded, error) != SCENARIO_OK) {
+            fprintf(stderr, "%s\n", error);
+            free(table);
+            return EXIT_USAGE;
+        }
+        char version_text[32] = "unknown";
+        server_version version;
+        if (server_build_read_version(options->server_path, &version, error, sizeof error) == 0)
+            server_version_format(version, version_text, sizeof version_text);
+        results_run_info info = {
+            .scenario_name = loaded.settings.name,
+            .scenario_path = options->scenario_paths[file],
+            .server_version = version_text,
+            .testbed = options->testbed_description,
+            .start_time = time(NULL),
+        };
+        results_run *results = results_run_create(options->results_root, &info, error,
+                                                  sizeof error);
+        if (!results) {
+            fprintf(stderr, "run.sh: %s\n", error);
+            scenario_free(&loaded);
+            free(table);
+            return EXIT_ENVIRONMENT;
+        }
+        const char *run_dir = results_run_directory(results);
+        printf("results: %s\n", run_dir);
+        for (size_t c = 0; c < loaded.case_count && !process_interrupted(); c++) {
+            const scenario_case *one_case = &loaded.cases[c];
+            if (options->case_filter && strcmp(one_case->name, options->case_filter) != 0)
+                continue;
+            size_t repetitions = one_case->settings.repetitions;
+            scenario_verdict *verdicts = calloc(repetitions, sizeof *verdicts);
+            verdict_evidence *evidences = calloc(repetitions, sizeof *evidences);
+            case_context *context = calloc(1, sizeof *context);
+            context->options = options;
+            context->one_case = one_case;
+            context->results = results;
+            context->run_dir = run_dir;
+            context->log_stream = stdout;
+            latency_histogram_init(&context->latency);
+            double case_started = monotonic_s();
+            size_t ran = 0;
+            for (size_t r = 0; r < repetitions && !process_interrupted(); r++) {
+                context->repetition = (int)r;
+                verdicts[r] = run_repetition(context, &evidences[r]);
+                ran++;
+                if (context->environment_failure)
+                    break;
+            }
+            if (context->environment_failure || ran == 0) {
+                fprintf(stderr, "run.sh: %s\n",
+                        context->environment_failure ? context->environment_error
+                                                     : "interrupted");
+                free(verdicts);
+                free(evidences);
+                free(context);
+                exit_code = process_interrupted() ? EXIT_INTERRUPTED : EXIT_ENVIRONMENT;
+                break;
+            }
+            case_judgement judgement =
+                known_bug_judge_case(&one_case->settings, verdicts, ran);
+            if (context->failed_connections > 0 && judgement.outcome != CASE_OUTCOME_UNEXPECTED &&
+                judgement.verdict == SCENARIO_VERDICT_PASS) {
+                /* The server lost connections without a verdict of its own: not a pass. */
+                judgement.outcome = CASE_OUTCOME_UNEXPECTED;
+                snprintf(judgement.message, sizeof judgement.message,
+                         "%" PRIu64 " connection(s) failed while the server ran: %s",
+                         context->failed_connections, context->connection_failure);
+            }
+            /* The evidence shown is that of the first repetition with the case's verdict. */
+            const verdict_evidence *shown = &evidences[0];
+            for (size_t r = 0; r < ran; r++) {
+                if (verdicts[r] == judgement.verdict) {
+                    shown = &evidences[r];
+                    break;
+                }
+            }
+            double seconds = context->load_seconds > 0 ? context->load_seconds : 1e-9;
+            const latency_histogram *latency = &context->latency;
+            results_case finished = {
+                .scenario_case = one_case,
+                .judgement = &judgement,
+                .evidence = shown,
+                .repetition_verdicts = verdicts,
+                .repetition_count = ran,
+                .duration_s = monotonic_s() - case_started,
+                .requests_per_second = (double)context->replies / seconds,
+                .value_bytes_per_second = (double)context->value_bytes / seconds,
+                .latency = {(double)latency_histogram_percentile(latency, 50) / 1e3,
+                            (double)latency_histogram_percentile(latency, 90) / 1e3,
+                            (double)latency_histogram_percentile(latency, 99) / 1e3,
+                            (double)latency_histogram_percentile(latency, 99.9) / 1e3,
+                            (double)latency_histogram_maximum(latency) / 1e3},
+                .stacks_file = context->stacks_written ? "stacks.txt" : NULL,
+            };
+            if (results_add_case(results, &finished, error, sizeof error) != 0) {
+                fprintf(stderr, "run.sh: %s\n", error);
+                exit_code = EXIT_ENVIRONMENT;
+            }
+            char description[1024];
+            verdict_evidence_describe(shown, description, sizeof description);
+            printf("%-10s %-5s %-60s %8.0f ops/s  %s\n", outcome_word(&judgement),
+                   verdict_label(judgement.verdict), one_case->name,
+                   finished.requests_per_second, judgement.message);
+            if (judgement.verdict != SCENARIO_VERDICT_PASS)
+                printf("           evidence: %s\n", description);
+            if (options->repro && (judgement.verdict == SCENARIO_VERDICT_SPIN ||
+                                   judgement.verdict == SCENARIO_VERDICT_STALL)) {
+                print_evidence_for_repro(shown, run_dir);
+                reproduced_any = true;
+            }
+            fflush(stdout);
+            finished_case *grown = realloc(table, (table_count + 1) * sizeof *table);
+            if (grown) {
+                table = grown;
+                finished_case *row = &table[table_count++];
+                snprintf(row->name, sizeof row->name, "%s", one_case->name);
+                snprintf(row->verdict, sizeof row->verdict, "%s",
+                         verdict_label(judgement.verdict));
+                snprintf(row->outcome, sizeof row->outcome, "%s", outcome_word(&judgement));
+                row->ops = finished.requests_per_second;
+                snprintf(row->note, sizeof row->note, "%s", judgement.message);
+            }
+            if (judgement.outcome == CASE_OUTCOME_UNEXPECTED && exit_code == EXIT_AS_EXPECTED)
+                exit_code = EXIT_UNEXPECTED_VERDICT;
+            free(verdicts);
+            free(evidences);
+            free(context);
+        }
+        if (results_run_close(results, error, sizeof error) != 0) {
+            fprintf(stderr, "run.sh: %s\n", error);
+            exit_code = EXIT_ENVIRONMENT;
+        }
+        scenario_free(&loaded);
+        if (exit_code == EXIT_ENVIRONMENT || exit_code == EXIT_INTERRUPTED)
+            break;
+    }
+    if (table_count > 0) {
+        printf("\n%-60s %-7s %-10s %10s\n", "case", "verdict", "outcome", "ops/s");
+        for (size_t i = 0; i < table_count; i++)
+            printf("%-60s %-7s %-10s %10.0f\n", table[i].name, table[i].verdict,
+                   table[i].outcome, table[i].ops);
+    }
+    free(table);
+    if (process_interrupted())
+        return EXIT_INTERRUPTED;
+    if (options->repro && exit_code != EXIT_ENVIRONMENT && exit_code != EXIT_USAGE) {
+        if (reproduced_any) {
+            return EXIT_UNEXPECTED_VERDICT;
+        }
+        if (exit_code == EXIT_AS_EXPECTED)
+            printf("PASS: the #1385 shape did not reproduce on this build\n");
+    }
+    return exit_code;
+}

@@ -1,0 +1,39 @@
+/*
+ * runner.h: runs scenario cases against the server under test, inside the test bed,
+ * and judges them: for each case and repetition a fresh server, the load engine
+ * in-process, the watchdog sampling every sample_interval (thread CPU from /proc, every
+ * connection's progress, a TCP PING probe of the main thread on its own connection,
+ * server exit and logged assertions), stacks at the first SPIN or STALL, and the results
+ * folder written as each case ends.
+ *
+ * Promises: every wait is bounded by the case's own limits (duration or request count,
+ * the stall timeout, fixed margins); the server is stopped and reaped at the end of
+ * every repetition whatever happened; an interrupt ends the run after writing what has
+ * finished.
+ */
+#ifndef HARNESS_RUNNER_H
+#define HARNESS_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct runner_options {
+    const char *const *scenario_paths;
+    size_t scenario_count;
+    const char *case_filter;  /* NULL: every case; else the exact case name */
+    const char *results_root; /* e.g. <repo>/results */
+    const char *server_path;
+    const char *rdma_module_path; /* NULL or empty: built in */
+    const char *rdma_address;
+    const char *testbed_description;
+    bool repro; /* print REPRODUCED / PASS the way ./run.sh repro promises */
+} runner_options;
+
+/* Loads and checks every scenario file without running anything: 0, or EXIT_USAGE with
+ * the first file:line:col message printed. */
+int runner_check_scenarios(const char *const *paths, size_t count, const char *case_filter);
+/* Runs them; returns the harness exit code (0 all as expected, 1 an unexpected verdict,
+ * 2 bad scenario, 125 the environment could not run it, 130 interrupted). */
+int runner_run(const runner_options *options);
+
+#endif
