@@ -66,8 +66,7 @@ struct transport {
     transport_connection *(*open)(const transport_options *options, int epoll_fd, char *error,
                                   size_t error_size);
     /* Returns 0, or -1 when the connection has just failed or closed. */
-    int (*handle_event)(transport_connection *connection, transport_watch *watch,
-                        uint32_t events);
+    int (*handle_event)(transport_connection *connection, transport_watch *watch, uint32_t events);
     int (*tick)(transport_connection *connection, int64_t now_ns);
     transport_state (*state)(const transport_connection *connection);
     /* Copies up to size received bytes; 0 when nothing is ready, -1 on failure. */
