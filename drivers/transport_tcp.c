@@ -26,6 +26,7 @@ struct transport_connection {
     int epoll_fd;
     int fd;
     transport_state state;
+    bool watched;      /* the fd is in the caller's epoll set */
     bool output_armed; /* EPOLLOUT is in the registered event mask */
     int64_t connect_deadline_ns;
     char peer[64];   /* "host:port", for error messages */
@@ -52,11 +53,16 @@ static void tcp_fail(transport_connection *connection, transport_state state, co
     va_end(args);
     snprintf(connection->error, sizeof(connection->error), "tcp %s: %s", connection->peer, reason);
     connection->state = state;
+    /* A dead socket stays readable forever: keep it from spinning the caller's loop. */
+    if (connection->watched) {
+        epoll_ctl(connection->epoll_fd, EPOLL_CTL_DEL, connection->fd, NULL);
+        connection->watched = false;
+    }
 }
 
 static int tcp_update_interest(transport_connection *connection, bool want_output)
 {
-    if (connection->output_armed == want_output)
+    if (!connection->watched || connection->output_armed == want_output)
         return 0;
     struct epoll_event event = {.events = EPOLLIN | (want_output ? EPOLLOUT : 0),
                                 .data.ptr = &connection->watch};
@@ -123,6 +129,7 @@ static transport_connection *tcp_open(const transport_options *options, int epol
         snprintf(error, error_size, "tcp %s: epoll_ctl: %s", connection->peer, strerror(errno));
         goto fail;
     }
+    connection->watched = true;
     connection->output_armed = true;
     freeaddrinfo(address);
     return connection;
@@ -247,7 +254,8 @@ static void tcp_close(transport_connection *connection)
 {
     if (connection == NULL)
         return;
-    epoll_ctl(connection->epoll_fd, EPOLL_CTL_DEL, connection->fd, NULL);
+    if (connection->watched)
+        epoll_ctl(connection->epoll_fd, EPOLL_CTL_DEL, connection->fd, NULL);
     close(connection->fd);
     free(connection);
 }

@@ -152,6 +152,8 @@ static void orderly_close_by_the_peer_ends_as_closed(void **state)
     assert_int_equal(transport_tcp.state(f->connection), TRANSPORT_CLOSED);
     assert_non_null(strstr(transport_tcp.error(f->connection), "closed by the peer"));
     assert_int_equal(transport_tcp.write(f->connection, "x", 1), -1);
+    /* The dead socket no longer wakes the caller's loop. */
+    assert_int_equal(pump(f, 50, NULL), 0);
 }
 
 static void refused_connection_fails_with_one_line(void **state)
