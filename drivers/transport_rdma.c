@@ -746,10 +746,10 @@ static ssize_t rdma_read(transport_connection *connection, void *buffer, size_t 
     uint32_t count = size < readable ? (uint32_t)size : readable;
     memcpy(buffer, connection->rx_buffer + connection->rx.pos, count);
     connection->counters.bytes_in += count;
-    if (rdma_rx_window_consume(&connection->rx, count) && !is_terminal(connection)) {
-        if (advertise_receive_buffer(connection) != 0)
-            return -1;
-    }
+    /* If the re-advertisement fails, the connection is FAILED and the next call says so;
+     * the bytes copied now are still the caller's. */
+    if (rdma_rx_window_consume(&connection->rx, count) && !is_terminal(connection))
+        advertise_receive_buffer(connection);
     return count;
 }
 
