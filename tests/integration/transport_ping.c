@@ -4,7 +4,9 @@
  * all within one overall deadline. With a repeat count it does that on fresh
  * connections and then reports what the RDMA transport still holds (it must be nothing).
  *
- * usage: transport_ping tcp|rdma HOST PORT [VALUE_BYTES [DEADLINE_MS [RX_BYTES [REPEAT]]]]
+ * usage: transport_ping tcp|rdma HOST PORT [VALUE_BYTES [DEADLINE_MS [RX_BYTES [REPEAT
+ * [IDLE_MS]]]]] IDLE_MS keeps each connection open and idle that long after its checks (to see the
+ * server's keepalives arrive); a connection that ends while idle is a failure.
  * exit: 0 all replies as expected, 1 a wrong reply or a failed connection or the deadline,
  *       2 bad usage.
  */
@@ -135,7 +137,8 @@ static int run_step(int epoll_fd, const transport *wire, transport_connection *c
 }
 
 static int run_connection(const transport *wire, const transport_options *options,
-                          const step *steps, size_t step_count, int64_t deadline_ns)
+                          const step *steps, size_t step_count, int64_t deadline_ns,
+                          int64_t idle_ns)
 {
     int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd < 0) {
@@ -168,6 +171,12 @@ static int run_connection(const transport *wire, const transport_options *option
         printf("connect: ok, %.3f ms\n", (double)(now_ns() - started) / 1e6);
     for (size_t i = 0; result == 0 && i < step_count; i++)
         result = run_step(epoll_fd, wire, connection, &steps[i], deadline_ns);
+    for (int64_t idle_end = now_ns() + idle_ns; result == 0 && now_ns() < idle_end;) {
+        if (!pump(epoll_fd, wire, connection)) {
+            fprintf(stderr, "transport_ping: while idle: %s\n", wire->error(connection));
+            result = -1;
+        }
+    }
 
     transport_counters counters;
     wire->counters(connection, &counters);
@@ -194,15 +203,16 @@ static bool parse_size(const char *text, size_t *out)
 int main(int argc, char **argv)
 {
     size_t value_bytes = DEFAULT_VALUE_BYTES, deadline_ms = DEFAULT_DEADLINE_MS, rx_bytes = 0,
-           repeat = 1, port = 0;
+           repeat = 1, port = 0, idle_ms = 0;
     const transport *wire = argc > 1 ? transport_by_name(argv[1]) : NULL;
-    if (argc < 4 || argc > 8 || wire == NULL || !parse_size(argv[3], &port) || port > 65535 ||
+    if (argc < 4 || argc > 9 || wire == NULL || !parse_size(argv[3], &port) || port > 65535 ||
         (argc > 4 && !parse_size(argv[4], &value_bytes)) ||
         (argc > 5 && (!parse_size(argv[5], &deadline_ms) || deadline_ms == 0)) ||
         (argc > 6 && !parse_size(argv[6], &rx_bytes)) ||
-        (argc > 7 && (!parse_size(argv[7], &repeat) || repeat == 0))) {
+        (argc > 7 && (!parse_size(argv[7], &repeat) || repeat == 0)) ||
+        (argc > 8 && !parse_size(argv[8], &idle_ms))) {
         fprintf(stderr, "usage: transport_ping tcp|rdma HOST PORT [VALUE_BYTES [DEADLINE_MS "
-                        "[RX_BYTES [REPEAT]]]]\n");
+                        "[RX_BYTES [REPEAT [IDLE_MS]]]]]\n");
         return 2;
     }
 
@@ -235,7 +245,8 @@ int main(int argc, char **argv)
     int failures = 0;
     for (size_t round = 0; round < repeat; round++) {
         int64_t deadline_ns = now_ns() + (int64_t)deadline_ms * 1000000LL;
-        if (run_connection(wire, &options, steps, step_count, deadline_ns) != 0)
+        if (run_connection(wire, &options, steps, step_count, deadline_ns,
+                           (int64_t)idle_ms * 1000000LL) != 0)
             failures++;
     }
     if (repeat > 1)
