@@ -202,6 +202,8 @@ static bool parse_size(const char *text, size_t *out)
 
 int main(int argc, char **argv)
 {
+    /* Progress lines and error lines interleave in order even through a pipe. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     size_t value_bytes = DEFAULT_VALUE_BYTES, deadline_ms = DEFAULT_DEADLINE_MS, rx_bytes = 0,
            repeat = 1, port = 0, idle_ms = 0;
     const transport *wire = argc > 1 ? transport_by_name(argv[1]) : NULL;
