@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,6 @@
 #define DEFAULT_DEADLINE_MS 10000
 /* tick must run at least every 100 ms (transport.h); wake up twice as often. */
 #define POLL_INTERVAL_MS 50
-#define READ_CHUNK_BYTES 65536
 #define MAX_EVENTS 16
 #define KEY "transport_ping:k"
 
@@ -83,19 +83,72 @@ static bool pump(int epoll_fd, const transport *wire, transport_connection *conn
     return state == TRANSPORT_CONNECTING || state == TRANSPORT_READY;
 }
 
-static int run_step(int epoll_fd, const transport *wire, transport_connection *connection,
-                    const step *step, int64_t deadline_ns)
+/* Length of the stretch compared when looking for where misplaced reply bytes went. */
+#define SHIFT_PROBE_BYTES 64
+
+static void print_escaped(const char *label, const char *bytes, size_t length)
 {
-    static char chunk[READ_CHUNK_BYTES];
-    size_t sent = 0, matched = 0;
+    fprintf(stderr, "transport_ping:   %s \"", label);
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)bytes[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+            fputc(c, stderr);
+        else
+            fprintf(stderr, "\\x%02x", c);
+    }
+    fprintf(stderr, "\"\n");
+}
+
+/* A wrong reply byte says little alone; say where it sat in the receive buffer and
+ * whether the bytes that follow are the expected ones displaced by some distance. */
+static void diagnose_mismatch(const step *step, const char *received, size_t received_length,
+                              size_t first_bad, size_t stream_before, size_t rx_bytes)
+{
+    size_t stream_at = stream_before + first_bad;
+    fprintf(stderr,
+            "transport_ping: %s: reply byte %zu is 0x%02x, expected 0x%02x (stream byte %zu, "
+            "offset %zu of a %zu-byte receive buffer)\n",
+            step->name, first_bad, (unsigned char)received[first_bad],
+            (unsigned char)step->reply.bytes[first_bad], stream_at, stream_at % rx_bytes, rx_bytes);
+    size_t shown = received_length - first_bad < 24 ? received_length - first_bad : 24;
+    print_escaped("received", received + first_bad, shown);
+    print_escaped("expected", step->reply.bytes + first_bad, shown);
+    size_t bad = 0;
+    for (size_t i = first_bad; i < received_length; i++)
+        bad += received[i] != step->reply.bytes[i];
+    fprintf(stderr, "transport_ping:   %zu of the %zu bytes received from there differ\n", bad,
+            received_length - first_bad);
+    for (size_t shift = 1; first_bad + shift + SHIFT_PROBE_BYTES <= received_length; shift++) {
+        if (memcmp(received + first_bad + shift, step->reply.bytes + first_bad,
+                   SHIFT_PROBE_BYTES) == 0) {
+            fprintf(stderr,
+                    "transport_ping:   the expected bytes from %zu on arrive %zu bytes later, "
+                    "at %zu; the %zu bytes before them are not the expected ones\n",
+                    first_bad, shift, first_bad + shift, shift);
+            return;
+        }
+    }
+}
+
+static int run_step(int epoll_fd, const transport *wire, transport_connection *connection,
+                    const step *step, int64_t deadline_ns, size_t stream_before, size_t rx_bytes)
+{
+    size_t sent = 0, received = 0, first_bad = SIZE_MAX;
+    char *reply = malloc(step->reply.length ? step->reply.length : 1);
+    if (reply == NULL) {
+        fprintf(stderr, "transport_ping: out of memory for a %zu-byte reply\n", step->reply.length);
+        return -1;
+    }
+    int result = 0;
     int64_t started = now_ns();
-    while (matched < step->reply.length) {
+    while (received < step->reply.length) {
         if (now_ns() >= deadline_ns) {
             fprintf(stderr,
                     "transport_ping: %s: deadline passed with %zu of %zu request bytes sent "
                     "and %zu of %zu reply bytes received\n",
-                    step->name, sent, step->request.length, matched, step->reply.length);
-            return -1;
+                    step->name, sent, step->request.length, received, step->reply.length);
+            result = -1;
+            break;
         }
         while (sent < step->request.length) {
             ssize_t accepted =
@@ -105,35 +158,33 @@ static int run_step(int epoll_fd, const transport *wire, transport_connection *c
             sent += (size_t)accepted;
         }
         for (;;) {
-            ssize_t got = wire->read(connection, chunk, sizeof(chunk));
+            ssize_t got = wire->read(connection, reply + received, step->reply.length - received);
             if (got <= 0)
                 break;
-            if ((size_t)got > step->reply.length - matched) {
-                fprintf(stderr, "transport_ping: %s: %zd bytes more than the expected reply\n",
-                        step->name, got - (ssize_t)(step->reply.length - matched));
-                return -1;
+            for (size_t i = received; first_bad == SIZE_MAX && i < received + (size_t)got; i++) {
+                if (reply[i] != step->reply.bytes[i])
+                    first_bad = i;
             }
-            for (ssize_t i = 0; i < got; i++) {
-                if (chunk[i] != step->reply.bytes[matched + (size_t)i]) {
-                    fprintf(stderr,
-                            "transport_ping: %s: reply byte %zu is 0x%02x, expected 0x%02x\n",
-                            step->name, matched + (size_t)i, (unsigned char)chunk[i],
-                            (unsigned char)step->reply.bytes[matched + (size_t)i]);
-                    return -1;
-                }
-            }
-            matched += (size_t)got;
+            received += (size_t)got;
         }
-        if (matched == step->reply.length)
+        if (received == step->reply.length)
             break;
         if (!pump(epoll_fd, wire, connection)) {
             fprintf(stderr, "transport_ping: %s: %s\n", step->name, wire->error(connection));
-            return -1;
+            result = -1;
+            break;
         }
     }
-    printf("%s: ok, %zu bytes out, %zu bytes in, %.3f ms\n", step->name, step->request.length,
-           step->reply.length, (double)(now_ns() - started) / 1e6);
-    return 0;
+    /* Anything past the reply shows up as a mismatch in the next step. */
+    if (first_bad != SIZE_MAX) {
+        diagnose_mismatch(step, reply, received, first_bad, stream_before, rx_bytes);
+        result = -1;
+    }
+    free(reply);
+    if (result == 0)
+        printf("%s: ok, %zu bytes out, %zu bytes in, %.3f ms\n", step->name, step->request.length,
+               step->reply.length, (double)(now_ns() - started) / 1e6);
+    return result;
 }
 
 static int run_connection(const transport *wire, const transport_options *options,
@@ -169,8 +220,14 @@ static int run_connection(const transport *wire, const transport_options *option
     }
     if (result == 0)
         printf("connect: ok, %.3f ms\n", (double)(now_ns() - started) / 1e6);
-    for (size_t i = 0; result == 0 && i < step_count; i++)
-        result = run_step(epoll_fd, wire, connection, &steps[i], deadline_ns);
+    size_t stream_before = 0;
+    size_t rx_bytes =
+        options->rdma_rx_bytes ? options->rdma_rx_bytes : TRANSPORT_DEFAULT_RDMA_RX_BYTES;
+    for (size_t i = 0; result == 0 && i < step_count; i++) {
+        result =
+            run_step(epoll_fd, wire, connection, &steps[i], deadline_ns, stream_before, rx_bytes);
+        stream_before += steps[i].reply.length;
+    }
     for (int64_t idle_end = now_ns() + idle_ns; result == 0 && now_ns() < idle_end;) {
         if (!pump(epoll_fd, wire, connection)) {
             fprintf(stderr, "transport_ping: while idle: %s\n", wire->error(connection));
