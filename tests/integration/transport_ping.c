@@ -13,6 +13,7 @@
 #include "transport.h"
 #include "transport_rdma.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -246,6 +247,18 @@ static int run_connection(const transport *wire, const transport_options *option
     return result;
 }
 
+static int open_fd_count(void)
+{
+    int count = 0;
+    DIR *directory = opendir("/proc/self/fd");
+    if (directory == NULL)
+        return -1;
+    for (struct dirent *entry; (entry = readdir(directory)) != NULL;)
+        count += entry->d_name[0] != '.';
+    closedir(directory);
+    return count;
+}
+
 static bool parse_size(const char *text, size_t *out)
 {
     char *end = NULL;
@@ -302,6 +315,7 @@ int main(int argc, char **argv)
                                  .rdma_rx_bytes = rx_bytes,
                                  .connect_timeout_ms = TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS};
     int failures = 0;
+    int fds_before = open_fd_count();
     for (size_t round = 0; round < repeat; round++) {
         int64_t deadline_ns = now_ns() + (int64_t)deadline_ms * 1000000LL;
         if (run_connection(wire, &options, steps, step_count, deadline_ns,
@@ -310,6 +324,9 @@ int main(int argc, char **argv)
     }
     if (repeat > 1)
         printf("connections: %zu, failed %d\n", repeat, failures);
+    /* The first RDMA connection opens the device for good; later ones must add nothing. */
+    printf("open fds: %d before the first connection, %d after the last\n", fds_before,
+           open_fd_count());
     transport_rdma_resources live;
     transport_rdma_live_resources(&live);
     printf("rdma resources still live: connections %" PRId64 " event_channels %" PRId64
