@@ -18,7 +18,7 @@
  * - Errors end only the connection they happen on: the state becomes
  *   TRANSPORT_FAILED and `error` says why in one line. An RDMA disconnect by the peer is
  *   TRANSPORT_FAILED (the CM cannot tell orderly from abrupt); a TCP end of stream is
- *   TRANSPORT_CLOSED. Bytes that arrived before an RDMA disconnect can still be read.
+ *   TRANSPORT_CLOSED. Bytes already taken in before an RDMA disconnect can still be read.
  * - A connection that has failed or closed takes its fds out of the epoll set at once.
  *   After `close`, events already returned by epoll_wait for its watches must be skipped.
  * - `close` releases everything the connection owns, in reverse order of creation,
