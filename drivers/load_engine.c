@@ -1,0 +1,1106 @@
+/*
+ * load_engine.c: the event loops behind load_engine.h.
+ *
+ * Ownership: the engine owns its threads, connections and results. A thread owns its
+ * epoll set and is the only one that touches its connections' private state; the only
+ * shared state is the progress snapshots and the finish count (both under `lock`), and
+ * the request counter, stop flags and written-key bitmap (atomics).
+ *
+ * A connection is only ever closed in the service pass, never while a batch of epoll
+ * events is being dispatched, so no event in a batch can point at a closed connection.
+ */
+#include "load_engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rate_limiter.h"
+#include "resp.h"
+#include "stall_detector.h"
+#include "value_pattern.h"
+
+#define NANOSECONDS_PER_SECOND 1000000000LL
+#define NANOSECONDS_PER_MILLISECOND 1000000LL
+/* The transport promises to be ticked at least every 100 ms. */
+#define LOOP_WAIT_MAX_MS 100
+/* When output is waiting for room or the rate limiter for a token there may be no event
+ * to wake us: look again soon instead of sleeping the full pass. */
+#define LOOP_WAIT_BUSY_MS 1
+#define EPOLL_EVENTS_PER_WAIT 64
+#define READ_CHUNK_BYTES ((size_t)256 << 10)
+/* One connection may not hog its loop: after this many chunks the others get a turn,
+ * and the loop comes back without sleeping. */
+#define READ_CHUNKS_PER_PASS 64
+#define PROGRESS_PUBLISH_INTERVAL_NS (10 * NANOSECONDS_PER_MILLISECOND)
+/* The transport enforces the connect timeout; the engine adds this much on top as a
+ * backstop so that even a transport bug cannot leave a connection connecting forever. */
+#define CONNECT_BACKSTOP_NS (1 * NANOSECONDS_PER_SECOND)
+/* The rate limiter may release this much of a second's worth of requests at once. */
+#define RATE_BURST_SECONDS 0.01
+#define SECOND_SERIES_INITIAL_CAPACITY 64
+/* The longest decimal key index, plus the NUL. */
+#define KEY_INDEX_DIGITS 21
+/* The bitmap of written keys packs 64 keys per word. */
+#define KEYS_PER_WORD 64
+#define DEFAULT_VALUE_SIZE 100
+#define DEFAULT_KEY_SPACE 1000
+#define DEFAULT_REQUEST_LIMIT 1000
+
+typedef struct pending_request {
+    load_operation operation;
+    uint64_t key_index;
+    size_t value_size;
+    int64_t sent_ns;
+    bool key_was_written; /* verify mode: its SET was acknowledged before this was sent */
+} pending_request;
+
+typedef struct load_thread load_thread;
+
+typedef struct load_connection {
+    load_engine *engine;
+    load_thread *thread;
+    transport_connection *wire; /* NULL once closed */
+    resp_reader *reader;
+    resp_buffer output;
+    pending_request *pending; /* a ring of pipeline_depth slots */
+    size_t pending_head;
+    size_t pending_count;
+    int64_t opened_ns;
+    bool was_ready;
+    load_connection_result result;      /* private to the thread */
+    load_connection_progress published; /* under engine->lock */
+} load_connection;
+
+struct load_thread {
+    load_engine *engine;
+    int index;
+    pthread_t handle;
+    bool started;
+    int epoll_fd;
+    load_connection **connections;
+    size_t connection_count;
+    latency_histogram latency;
+    load_random random;
+    rate_limiter limiter;
+    load_second_sample *seconds;
+    size_t second_count;
+    size_t second_capacity;
+    char *read_chunk;
+    char *key_name;
+    size_t key_name_capacity;
+    int64_t last_publish_ns;
+    bool more_to_read;   /* a connection stopped reading early this pass */
+    bool output_waiting; /* a write could not take everything */
+    bool rate_limited;   /* the limiter refused a request this pass */
+};
+
+struct load_engine {
+    load_engine_params params;
+    char *host;
+    char *key_prefix;
+    size_t *value_sizes;
+    const transport *transport;
+    load_connection *connections;
+    load_thread *threads;
+    int thread_count;
+    int64_t start_ns;
+    int64_t deadline_ns; /* 0: none */
+    int64_t stall_bound_ns;
+    int64_t connect_bound_ns;
+    atomic_bool stop_requested;
+    atomic_bool issuing_over; /* the request limit or the duration is reached */
+    atomic_uint_fast64_t requests_claimed;
+    _Atomic uint64_t *written_keys; /* verify mode: one bit per key */
+
+    pthread_mutex_t lock;
+    pthread_cond_t finished_signal;
+    int threads_finished;
+    bool joined;
+    load_results results;
+};
+
+static int64_t monotonic_now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * NANOSECONDS_PER_SECOND + now.tv_nsec;
+}
+
+load_engine_params load_engine_default_params(void)
+{
+    static const size_t default_value_size[] = {DEFAULT_VALUE_SIZE};
+    load_engine_params params = {
+        .transport_name = "tcp",
+        .host = "127.0.0.1",
+        .port = 6379,
+        .connections = 1,
+        .threads = 1,
+        .pipeline_depth = 1,
+        .set_fraction = 0.5,
+        .value_sizes = {.sizes = default_value_size, .size_count = 1},
+        .key_space = DEFAULT_KEY_SPACE,
+        .key_prefix = LOAD_DEFAULT_KEY_PREFIX,
+        .request_limit = DEFAULT_REQUEST_LIMIT,
+        .stall_seconds = LOAD_DEFAULT_STALL_SECONDS,
+        .seed = 1,
+    };
+    return params;
+}
+
+const char *load_error_class_name(load_error_class error_class)
+{
+    switch (error_class) {
+    case LOAD_ERROR_NONE:
+        return "none";
+    case LOAD_ERROR_CONNECT:
+        return "connect";
+    case LOAD_ERROR_PROTOCOL:
+        return "protocol";
+    case LOAD_ERROR_TRANSPORT:
+        return "transport";
+    case LOAD_ERROR_STALL:
+        return "stall";
+    case LOAD_ERROR_VERIFY:
+        return "verify";
+    case LOAD_ERROR_CLASS_COUNT:
+        break;
+    }
+    return "unknown";
+}
+
+const char *load_connection_state_name(load_connection_state state)
+{
+    switch (state) {
+    case LOAD_CONNECTION_CONNECTING:
+        return "connecting";
+    case LOAD_CONNECTION_RUNNING:
+        return "running";
+    case LOAD_CONNECTION_DRAINING:
+        return "draining";
+    case LOAD_CONNECTION_DONE:
+        return "done";
+    case LOAD_CONNECTION_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
+/* ---- the written-key bitmap (verify mode) ---- */
+
+static bool key_was_written(const load_engine *engine, uint64_t key_index)
+{
+    if (engine->params.keys_written_before) {
+        return true;
+    }
+    uint64_t word = atomic_load_explicit(&engine->written_keys[key_index / KEYS_PER_WORD],
+                                         memory_order_acquire);
+    return (word >> (key_index % KEYS_PER_WORD)) & 1u;
+}
+
+static void mark_key_written(load_engine *engine, uint64_t key_index)
+{
+    atomic_fetch_or_explicit(&engine->written_keys[key_index / KEYS_PER_WORD],
+                             (uint64_t)1 << (key_index % KEYS_PER_WORD), memory_order_release);
+}
+
+/* ---- connection life cycle ---- */
+
+static bool connection_finished(const load_connection *connection)
+{
+    load_connection_state state = connection->result.progress.state;
+    return state == LOAD_CONNECTION_DONE || state == LOAD_CONNECTION_FAILED;
+}
+
+/* Releases the wire and the buffers; the counters are kept for the results. */
+static void connection_release(load_connection *connection)
+{
+    if (connection->wire != NULL) {
+        const transport *wire_type = connection->engine->transport;
+        wire_type->counters(connection->wire, &connection->result.counters);
+        wire_type->close(connection->wire);
+        connection->wire = NULL;
+    }
+    resp_reader_destroy(connection->reader);
+    connection->reader = NULL;
+    resp_buffer_free(&connection->output);
+}
+
+__attribute__((format(printf, 3, 4))) static void
+connection_fail(load_connection *connection, load_error_class error_class, const char *format, ...)
+{
+    if (connection_finished(connection)) {
+        return;
+    }
+    load_connection_progress *progress = &connection->result.progress;
+    int prefix = snprintf(progress->error, sizeof(progress->error), "%s: ", progress->name);
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(progress->error + prefix, sizeof(progress->error) - (size_t)prefix, format,
+              arguments);
+    va_end(arguments);
+    progress->error_class = error_class;
+    progress->state = LOAD_CONNECTION_FAILED;
+    connection_release(connection);
+}
+
+static void connection_done(load_connection *connection)
+{
+    connection->result.progress.state = LOAD_CONNECTION_DONE;
+    connection_release(connection);
+}
+
+static const char *wire_error(const load_connection *connection)
+{
+    const char *error = connection->engine->transport->error(connection->wire);
+    return error != NULL && error[0] != '\0' ? error : "no reason given by the transport";
+}
+
+static bool engine_may_issue(load_engine *engine, int64_t now_ns)
+{
+    if (atomic_load(&engine->stop_requested) || atomic_load(&engine->issuing_over)) {
+        return false;
+    }
+    if (engine->deadline_ns != 0 && now_ns >= engine->deadline_ns) {
+        atomic_store(&engine->issuing_over, true);
+        return false;
+    }
+    return true;
+}
+
+static void record_second(load_thread *thread, int64_t now_ns, uint64_t value_bytes)
+{
+    int64_t elapsed = now_ns - thread->engine->start_ns;
+    size_t second = elapsed > 0 ? (size_t)(elapsed / NANOSECONDS_PER_SECOND) : 0;
+    if (second >= thread->second_capacity) {
+        size_t capacity =
+            thread->second_capacity ? thread->second_capacity : SECOND_SERIES_INITIAL_CAPACITY;
+        while (capacity <= second) {
+            capacity *= 2;
+        }
+        load_second_sample *grown = realloc(thread->seconds, capacity * sizeof(*grown));
+        if (grown == NULL) {
+            return; /* the series loses a sample; the totals still count it */
+        }
+        memset(grown + thread->second_capacity, 0,
+               (capacity - thread->second_capacity) * sizeof(*grown));
+        thread->seconds = grown;
+        thread->second_capacity = capacity;
+    }
+    if (second >= thread->second_count) {
+        thread->second_count = second + 1;
+    }
+    thread->seconds[second].requests++;
+    thread->seconds[second].value_bytes += value_bytes;
+}
+
+static const char *key_name(load_thread *thread, uint64_t key_index)
+{
+    load_key_name(thread->key_name, thread->key_name_capacity, thread->engine->key_prefix,
+                  key_index);
+    return thread->key_name;
+}
+
+static int check_get_value(load_connection *connection, const pending_request *request,
+                           const resp_reply *reply)
+{
+    load_engine *engine = connection->engine;
+    const char *key = key_name(connection->thread, request->key_index);
+    if (!load_value_size_allowed(&engine->params.value_sizes, reply->length)) {
+        connection_fail(connection, LOAD_ERROR_VERIFY,
+                        "GET %s returned %zu bytes, a size no SET of this run writes", key,
+                        reply->length);
+        return -1;
+    }
+    uint64_t seed = value_pattern_seed(key, strlen(key));
+    int64_t offset = value_pattern_first_mismatch(seed, reply->string, reply->length);
+    if (offset >= 0) {
+        connection_fail(connection, LOAD_ERROR_VERIFY,
+                        "GET %s returned %zu bytes that differ from the value SET at byte "
+                        "%" PRId64 " (expected 0x%02x, got 0x%02x)",
+                        key, reply->length, offset, value_pattern_byte(seed, (size_t)offset),
+                        (uint8_t)reply->string[offset]);
+        return -1;
+    }
+    connection->result.verified_gets++;
+    return 0;
+}
+
+static void count_error_reply(load_connection *connection, const resp_reply *reply)
+{
+    if (connection->result.error_replies++ == 0) {
+        snprintf(connection->result.first_error_reply, sizeof(connection->result.first_error_reply),
+                 "%s", reply->string);
+    }
+}
+
+static int handle_reply(load_connection *connection, const resp_reply *reply, int64_t now_ns)
+{
+    load_engine *engine = connection->engine;
+    load_connection_result *result = &connection->result;
+    if (connection->pending_count == 0) {
+        connection_fail(connection, LOAD_ERROR_PROTOCOL,
+                        "a %s reply arrived with no request outstanding",
+                        resp_type_name(reply->type));
+        return -1;
+    }
+    pending_request request = connection->pending[connection->pending_head];
+    connection->pending_head =
+        (connection->pending_head + 1) % (size_t)engine->params.pipeline_depth;
+    connection->pending_count--;
+    result->progress.replies++;
+    result->progress.last_reply_ns = now_ns;
+    int64_t latency = now_ns - request.sent_ns;
+    latency_histogram_record(&connection->thread->latency, latency > 0 ? (uint64_t)latency : 0);
+
+    if (request.operation == LOAD_OPERATION_SET) {
+        record_second(connection->thread, now_ns, request.value_size);
+        if (reply->type == RESP_SIMPLE_STRING && strcmp(reply->string, "OK") == 0) {
+            result->sets++;
+            if (engine->params.verify) {
+                mark_key_written(engine, request.key_index);
+            }
+            return 0;
+        }
+        if (reply->type == RESP_ERROR) {
+            count_error_reply(connection, reply);
+            return 0;
+        }
+        connection_fail(connection, LOAD_ERROR_PROTOCOL, "SET %s answered with a %s, not +OK",
+                        key_name(connection->thread, request.key_index),
+                        resp_type_name(reply->type));
+        return -1;
+    }
+
+    result->gets++;
+    switch (reply->type) {
+    case RESP_BULK_STRING:
+        record_second(connection->thread, now_ns, reply->length);
+        result->get_hits++;
+        if (engine->params.verify && request.key_was_written) {
+            return check_get_value(connection, &request, reply);
+        }
+        return 0;
+    case RESP_NIL:
+        record_second(connection->thread, now_ns, 0);
+        result->get_misses++;
+        if (engine->params.verify && request.key_was_written) {
+            connection_fail(connection, LOAD_ERROR_VERIFY,
+                            "GET %s returned nil after its SET was acknowledged",
+                            key_name(connection->thread, request.key_index));
+            return -1;
+        }
+        return 0;
+    case RESP_ERROR:
+        record_second(connection->thread, now_ns, 0);
+        count_error_reply(connection, reply);
+        return 0;
+    default:
+        connection_fail(
+            connection, LOAD_ERROR_PROTOCOL, "GET %s answered with a %s, not a bulk string",
+            key_name(connection->thread, request.key_index), resp_type_name(reply->type));
+        return -1;
+    }
+}
+
+static int receive(load_connection *connection, int64_t now_ns)
+{
+    const transport *wire_type = connection->engine->transport;
+    load_thread *thread = connection->thread;
+    for (int chunk = 0; chunk < READ_CHUNKS_PER_PASS; chunk++) {
+        ssize_t received = wire_type->read(connection->wire, thread->read_chunk, READ_CHUNK_BYTES);
+        if (received < 0) {
+            connection_fail(connection, LOAD_ERROR_TRANSPORT, "read failed: %s",
+                            wire_error(connection));
+            return -1;
+        }
+        if (received == 0) {
+            return 0;
+        }
+        int fed = resp_reader_feed(connection->reader, thread->read_chunk, (size_t)received);
+        /* Replies that were whole before a malformed byte still count. */
+        resp_reply *reply = NULL;
+        while (resp_reader_next(connection->reader, &reply) == RESP_STATUS_REPLY) {
+            int handled = handle_reply(connection, reply, now_ns);
+            resp_reply_free(reply);
+            if (handled != 0) {
+                return -1;
+            }
+        }
+        if (fed != 0) {
+            connection_fail(connection, LOAD_ERROR_PROTOCOL, "%s",
+                            resp_reader_error(connection->reader));
+            return -1;
+        }
+    }
+    thread->more_to_read = true;
+    return 0;
+}
+
+static int queue_request(load_connection *connection, load_operation operation, uint64_t key_index,
+                         size_t value_size, int64_t now_ns)
+{
+    load_engine *engine = connection->engine;
+    load_thread *thread = connection->thread;
+    const char *key = key_name(thread, key_index);
+    size_t key_length = strlen(key);
+    size_t before = connection->output.end;
+    bool queued = false;
+    if (operation == LOAD_OPERATION_SET) {
+        char *room = NULL;
+        queued = resp_buffer_append_array_header(&connection->output, 3) == 0 &&
+                 resp_buffer_append_bulk(&connection->output, "SET", 3) == 0 &&
+                 resp_buffer_append_bulk(&connection->output, key, key_length) == 0 &&
+                 (room = resp_buffer_append_bulk_space(&connection->output, value_size)) != NULL;
+        if (queued) {
+            value_pattern_fill(value_pattern_seed(key, key_length), room, value_size);
+        }
+    } else {
+        const char *arguments[] = {"GET", key};
+        size_t lengths[] = {3, key_length};
+        queued = resp_buffer_append_command(&connection->output, 2, arguments, lengths) == 0;
+    }
+    if (!queued) {
+        connection->output.end = before; /* drop a half-encoded command */
+        connection_fail(connection, LOAD_ERROR_TRANSPORT,
+                        "out of memory queueing a request with a %zu-byte value", value_size);
+        return -1;
+    }
+    size_t slot = (connection->pending_head + connection->pending_count) %
+                  (size_t)engine->params.pipeline_depth;
+    connection->pending[slot] = (pending_request){
+        .operation = operation,
+        .key_index = key_index,
+        .value_size = operation == LOAD_OPERATION_SET ? value_size : 0,
+        .sent_ns = now_ns,
+        .key_was_written = engine->params.verify && operation == LOAD_OPERATION_GET &&
+                           key_was_written(engine, key_index),
+    };
+    connection->pending_count++;
+    connection->result.progress.requests_sent++;
+    return 0;
+}
+
+static int issue_requests(load_connection *connection, int64_t now_ns)
+{
+    load_engine *engine = connection->engine;
+    load_thread *thread = connection->thread;
+    const load_engine_params *params = &engine->params;
+    while (connection->pending_count < (size_t)params->pipeline_depth) {
+        if (!engine_may_issue(engine, now_ns)) {
+            return 0;
+        }
+        if (!rate_limiter_take(&thread->limiter, now_ns)) {
+            thread->rate_limited = true;
+            return 0;
+        }
+        uint64_t claimed = atomic_fetch_add(&engine->requests_claimed, 1);
+        if (params->request_limit != 0 && claimed >= params->request_limit) {
+            atomic_store(&engine->issuing_over, true);
+            return 0;
+        }
+        load_operation operation = load_choose_operation(
+            params->set_fraction, load_random_unit(load_random_next(&thread->random)));
+        uint64_t key_index = params->sequential_keys
+                                 ? claimed % params->key_space
+                                 : load_choose_key(params->key_space,
+                                                   load_random_next(&thread->random));
+        size_t value_size = 0;
+        if (operation == LOAD_OPERATION_SET) {
+            value_size =
+                load_choose_value_size(&params->value_sizes, load_random_next(&thread->random));
+        }
+        if (queue_request(connection, operation, key_index, value_size, now_ns) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int flush_output(load_connection *connection)
+{
+    const transport *wire_type = connection->engine->transport;
+    while (resp_buffer_pending(&connection->output) > 0) {
+        ssize_t written =
+            wire_type->write(connection->wire, resp_buffer_pending_data(&connection->output),
+                             resp_buffer_pending(&connection->output));
+        if (written < 0) {
+            connection_fail(connection, LOAD_ERROR_TRANSPORT, "write failed: %s",
+                            wire_error(connection));
+            return -1;
+        }
+        if (written == 0) {
+            connection->thread->output_waiting = true;
+            return 0;
+        }
+        resp_buffer_consume(&connection->output, (size_t)written);
+    }
+    return 0;
+}
+
+/* One pass over one connection: tick, follow the wire's state, read, issue, write, and
+ * judge stalls. */
+static void connection_service(load_connection *connection, int64_t now_ns)
+{
+    load_engine *engine = connection->engine;
+    const transport *wire_type = engine->transport;
+    load_connection_progress *progress = &connection->result.progress;
+    if (connection_finished(connection)) {
+        return;
+    }
+    wire_type->tick(connection->wire, now_ns);
+    load_error_class wire_failure =
+        connection->was_ready ? LOAD_ERROR_TRANSPORT : LOAD_ERROR_CONNECT;
+    switch (wire_type->state(connection->wire)) {
+    case TRANSPORT_FAILED:
+        connection_fail(connection, wire_failure, "%s", wire_error(connection));
+        return;
+    case TRANSPORT_CLOSED:
+        connection_fail(connection, wire_failure,
+                        "the server closed the connection with %zu requests outstanding",
+                        connection->pending_count);
+        return;
+    case TRANSPORT_CONNECTING:
+        if (now_ns - connection->opened_ns > engine->connect_bound_ns) {
+            connection_fail(connection, LOAD_ERROR_CONNECT, "not connected after %.1f s",
+                            (double)(now_ns - connection->opened_ns) / NANOSECONDS_PER_SECOND);
+        }
+        return;
+    case TRANSPORT_READY:
+        break;
+    }
+    if (!connection->was_ready) {
+        connection->was_ready = true;
+        progress->state = LOAD_CONNECTION_RUNNING;
+    }
+    if (receive(connection, now_ns) != 0) {
+        return;
+    }
+    if (progress->state == LOAD_CONNECTION_RUNNING) {
+        if (issue_requests(connection, now_ns) != 0) {
+            return;
+        }
+        if (!engine_may_issue(engine, now_ns)) {
+            progress->state = LOAD_CONNECTION_DRAINING;
+        }
+    }
+    if (flush_output(connection) != 0) {
+        return;
+    }
+    if (progress->state == LOAD_CONNECTION_DRAINING && connection->pending_count == 0) {
+        connection_done(connection);
+        return;
+    }
+    int64_t oldest_sent_ns =
+        connection->pending_count ? connection->pending[connection->pending_head].sent_ns : 0;
+    if (stall_detector_is_stalled(connection->pending_count, progress->last_reply_ns,
+                                  oldest_sent_ns, now_ns, engine->stall_bound_ns)) {
+        int64_t waiting =
+            stall_detector_waiting_ns(progress->last_reply_ns, oldest_sent_ns, now_ns);
+        connection_fail(connection, LOAD_ERROR_STALL,
+                        "no reply for %.1f s with %zu requests outstanding",
+                        (double)waiting / NANOSECONDS_PER_SECOND, connection->pending_count);
+    }
+}
+
+/* ---- the event loop ---- */
+
+static void publish_progress(load_thread *thread, int64_t now_ns, bool force)
+{
+    if (!force && now_ns - thread->last_publish_ns < PROGRESS_PUBLISH_INTERVAL_NS) {
+        return;
+    }
+    thread->last_publish_ns = now_ns;
+    pthread_mutex_lock(&thread->engine->lock);
+    for (size_t i = 0; i < thread->connection_count; i++) {
+        load_connection *connection = thread->connections[i];
+        connection->result.progress.outstanding = connection->pending_count;
+        connection->published = connection->result.progress;
+    }
+    pthread_mutex_unlock(&thread->engine->lock);
+}
+
+static void open_connections(load_thread *thread)
+{
+    load_engine *engine = thread->engine;
+    for (size_t i = 0; i < thread->connection_count; i++) {
+        load_connection *connection = thread->connections[i];
+        char error[LOAD_ERROR_TEXT_BYTES] = "";
+        transport_options options = {
+            .host = engine->host,
+            .port = engine->params.port,
+            .rdma_rx_bytes = engine->params.rdma_rx_bytes,
+            .connect_timeout_ms = engine->params.connect_timeout_ms,
+            .owner = connection,
+        };
+        connection->opened_ns = monotonic_now_ns();
+        /* SET and GET never answer with an array: skimming means a confused server
+         * cannot make us hold a huge one before the protocol error is raised. */
+        resp_reader_options reader_options = resp_reader_default_options();
+        reader_options.keep_array_elements = false;
+        connection->reader = resp_reader_create(&reader_options);
+        if (connection->reader == NULL) {
+            connection_fail(connection, LOAD_ERROR_CONNECT, "out of memory for a RESP reader");
+            continue;
+        }
+        connection->wire =
+            engine->transport->open(&options, thread->epoll_fd, error, sizeof(error));
+        if (connection->wire == NULL) {
+            connection_fail(connection, LOAD_ERROR_CONNECT, "%s",
+                            error[0] ? error : "open failed with no reason given");
+        }
+    }
+}
+
+static int next_wait_ms(const load_thread *thread, int64_t now_ns)
+{
+    if (thread->more_to_read) {
+        return 0;
+    }
+    if (thread->output_waiting) {
+        return LOOP_WAIT_BUSY_MS;
+    }
+    if (thread->rate_limited) {
+        int64_t wait_ns = rate_limiter_wait_ns(&thread->limiter, now_ns);
+        int64_t wait_ms = (wait_ns + NANOSECONDS_PER_MILLISECOND - 1) / NANOSECONDS_PER_MILLISECOND;
+        if (wait_ms < LOOP_WAIT_BUSY_MS) {
+            wait_ms = LOOP_WAIT_BUSY_MS;
+        }
+        return wait_ms < LOOP_WAIT_MAX_MS ? (int)wait_ms : LOOP_WAIT_MAX_MS;
+    }
+    return LOOP_WAIT_MAX_MS;
+}
+
+static void *thread_main(void *argument)
+{
+    load_thread *thread = argument;
+    load_engine *engine = thread->engine;
+    struct epoll_event events[EPOLL_EVENTS_PER_WAIT];
+
+    if (thread->epoll_fd < 0) {
+        for (size_t i = 0; i < thread->connection_count; i++) {
+            connection_fail(thread->connections[i], LOAD_ERROR_CONNECT,
+                            "its event loop has no epoll set: %s", strerror(-thread->epoll_fd));
+        }
+    } else {
+        open_connections(thread);
+    }
+    int64_t now_ns = monotonic_now_ns();
+    for (;;) {
+        size_t live = 0;
+        thread->more_to_read = thread->output_waiting = thread->rate_limited = false;
+        for (size_t i = 0; i < thread->connection_count; i++) {
+            connection_service(thread->connections[i], now_ns);
+            live += !connection_finished(thread->connections[i]);
+        }
+        publish_progress(thread, now_ns, false);
+        if (live == 0) {
+            break;
+        }
+        int ready = epoll_wait(thread->epoll_fd, events, EPOLL_EVENTS_PER_WAIT,
+                               next_wait_ms(thread, now_ns));
+        for (int i = 0; i < ready; i++) {
+            transport_watch *watch = events[i].data.ptr;
+            load_connection *connection = watch->owner;
+            if (!connection_finished(connection)) {
+                /* A failure shows in the wire's state, which the service pass reads. */
+                watch->transport->handle_event(watch->connection, watch, events[i].events);
+            }
+        }
+        now_ns = monotonic_now_ns();
+    }
+    publish_progress(thread, monotonic_now_ns(), true);
+
+    pthread_mutex_lock(&engine->lock);
+    engine->threads_finished++;
+    pthread_cond_broadcast(&engine->finished_signal);
+    pthread_mutex_unlock(&engine->lock);
+    return NULL;
+}
+
+/* ---- start, progress, stop, wait, results ---- */
+
+static int validate(const load_engine_params *params, const transport *wire_type, char *error,
+                    size_t error_size)
+{
+    const value_size_spec *sizes = &params->value_sizes;
+#define REJECT(...)                                                                                \
+    do {                                                                                           \
+        snprintf(error, error_size, __VA_ARGS__);                                                  \
+        return -1;                                                                                 \
+    } while (0)
+    if (wire_type == NULL) {
+        REJECT("unknown transport \"%s\" (expected tcp or rdma)",
+               params->transport_name ? params->transport_name : "(none)");
+    }
+    if (params->host == NULL || params->host[0] == '\0') {
+        REJECT("host must be given");
+    }
+    if (params->port < 1 || params->port > 65535) {
+        REJECT("port %d is not in 1..65535", params->port);
+    }
+    if (params->connections < 1) {
+        REJECT("connections must be at least 1, not %d", params->connections);
+    }
+    if (params->threads < 1) {
+        REJECT("threads must be at least 1, not %d", params->threads);
+    }
+    if (params->pipeline_depth < 1) {
+        REJECT("pipeline depth must be at least 1, not %d", params->pipeline_depth);
+    }
+    if (!(params->set_fraction >= 0.0 && params->set_fraction <= 1.0)) {
+        REJECT("set fraction %g is not in 0..1", params->set_fraction);
+    }
+    if (params->key_space < 1) {
+        REJECT("key space must hold at least 1 key");
+    }
+    if (params->verify && params->key_space > LOAD_VERIFY_MAX_KEY_SPACE) {
+        REJECT("verify mode keeps one bit per key: key space %" PRIu64 " is above %" PRIu64,
+               params->key_space, LOAD_VERIFY_MAX_KEY_SPACE);
+    }
+    if (sizes->size_count == 0 && sizes->minimum > sizes->maximum) {
+        REJECT("value size range [%zu, %zu] is empty", sizes->minimum, sizes->maximum);
+    }
+    if (sizes->size_count > 0 && sizes->sizes == NULL) {
+        REJECT("value size list has %zu entries but no array", sizes->size_count);
+    }
+    if (load_value_size_largest(sizes) > RESP_DEFAULT_MAX_BULK_BYTES) {
+        REJECT("value size %zu is above the server's 512 MB bulk limit",
+               load_value_size_largest(sizes));
+    }
+    if (!(params->duration_seconds >= 0.0) || !(params->rate_limit_per_second >= 0.0) ||
+        !(params->stall_seconds >= 0.0) || params->connect_timeout_ms < 0) {
+        REJECT("duration, rate limit, stall bound and connect timeout must not be negative");
+    }
+#undef REJECT
+    return 0;
+}
+
+static char *copy_string(const char *text)
+{
+    size_t length = strlen(text);
+    char *copy = malloc(length + 1);
+    if (copy != NULL) {
+        memcpy(copy, text, length + 1);
+    }
+    return copy;
+}
+
+static void free_engine(load_engine *engine)
+{
+    if (engine->connections != NULL) {
+        for (int i = 0; i < engine->params.connections; i++) {
+            connection_release(&engine->connections[i]);
+            free(engine->connections[i].pending);
+        }
+    }
+    if (engine->threads != NULL) {
+        for (int i = 0; i < engine->thread_count; i++) {
+            load_thread *thread = &engine->threads[i];
+            if (thread->epoll_fd >= 0) {
+                close(thread->epoll_fd);
+            }
+            free(thread->connections);
+            free(thread->seconds);
+            free(thread->read_chunk);
+            free(thread->key_name);
+        }
+    }
+    free(engine->results.seconds);
+    free(engine->results.connections);
+    free(engine->threads);
+    free(engine->connections);
+    free(engine->written_keys);
+    free(engine->host);
+    free(engine->key_prefix);
+    free(engine->value_sizes);
+    pthread_cond_destroy(&engine->finished_signal);
+    pthread_mutex_destroy(&engine->lock);
+    free(engine);
+}
+
+/* Everything the threads need, allocated before any of them starts. */
+static int allocate_engine(load_engine *engine, char *error, size_t error_size)
+{
+    const load_engine_params *params = &engine->params;
+    engine->connections = calloc((size_t)params->connections, sizeof(load_connection));
+    engine->threads = calloc((size_t)engine->thread_count, sizeof(load_thread));
+    if (engine->connections == NULL || engine->threads == NULL) {
+        snprintf(error, error_size, "out of memory for %d connections", params->connections);
+        return -1;
+    }
+    size_t key_name_capacity = strlen(engine->key_prefix) + KEY_INDEX_DIGITS;
+    double rate_per_connection = params->rate_limit_per_second / params->connections;
+    for (int t = 0; t < engine->thread_count; t++) {
+        load_thread *thread = &engine->threads[t];
+        thread->engine = engine;
+        thread->index = t;
+        thread->epoll_fd = -1;
+        thread->connections = calloc((size_t)params->connections, sizeof(load_connection *));
+        thread->read_chunk = malloc(READ_CHUNK_BYTES);
+        thread->key_name = malloc(key_name_capacity);
+        thread->key_name_capacity = key_name_capacity;
+        if (thread->connections == NULL || thread->read_chunk == NULL || thread->key_name == NULL) {
+            snprintf(error, error_size, "out of memory for event loop %d", t);
+            return -1;
+        }
+        latency_histogram_init(&thread->latency);
+        /* Distinct, reproducible streams per thread from one seed. */
+        load_random_seed(&thread->random, params->seed + (uint64_t)t * 0x9e3779b97f4a7c15ull);
+    }
+    for (int i = 0; i < params->connections; i++) {
+        load_connection *connection = &engine->connections[i];
+        load_thread *thread = &engine->threads[i % engine->thread_count];
+        connection->engine = engine;
+        connection->thread = thread;
+        thread->connections[thread->connection_count++] = connection;
+        connection->pending = calloc((size_t)params->pipeline_depth, sizeof(pending_request));
+        if (connection->pending == NULL) {
+            snprintf(error, error_size, "out of memory for a pipeline of %d",
+                     params->pipeline_depth);
+            return -1;
+        }
+        resp_buffer_init(&connection->output);
+        load_connection_progress *progress = &connection->result.progress;
+        progress->index = i;
+        progress->state = LOAD_CONNECTION_CONNECTING;
+        snprintf(progress->name, sizeof(progress->name), "connection %d (%s %s:%d)", i,
+                 engine->transport->name, engine->host, params->port);
+        connection->published = *progress;
+    }
+    for (int t = 0; t < engine->thread_count; t++) {
+        load_thread *thread = &engine->threads[t];
+        double share = rate_per_connection * (double)thread->connection_count;
+        rate_limiter_init(&thread->limiter, share, share * RATE_BURST_SECONDS, 0);
+    }
+    if (params->verify) {
+        size_t words = (size_t)((params->key_space + KEYS_PER_WORD - 1) / KEYS_PER_WORD);
+        engine->written_keys = calloc(words, sizeof(*engine->written_keys));
+        if (engine->written_keys == NULL) {
+            snprintf(error, error_size, "out of memory for the written-key bitmap");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+load_engine *load_engine_start(const load_engine_params *params, char *error, size_t error_size)
+{
+    const transport *wire_type =
+        params->transport != NULL
+            ? params->transport
+            : (params->transport_name != NULL ? transport_by_name(params->transport_name) : NULL);
+    if (validate(params, wire_type, error, error_size) != 0) {
+        return NULL;
+    }
+    load_engine *engine = calloc(1, sizeof(*engine));
+    if (engine == NULL) {
+        snprintf(error, error_size, "out of memory for the load engine");
+        return NULL;
+    }
+    pthread_mutex_init(&engine->lock, NULL);
+    pthread_condattr_t condition_attributes;
+    pthread_condattr_init(&condition_attributes);
+    pthread_condattr_setclock(&condition_attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&engine->finished_signal, &condition_attributes);
+    pthread_condattr_destroy(&condition_attributes);
+
+    engine->params = *params;
+    engine->transport = wire_type;
+    engine->thread_count =
+        params->threads < params->connections ? params->threads : params->connections;
+    engine->host = copy_string(params->host);
+    engine->key_prefix =
+        copy_string(params->key_prefix != NULL ? params->key_prefix : LOAD_DEFAULT_KEY_PREFIX);
+    const value_size_spec *sizes = &params->value_sizes;
+    if (sizes->size_count > 0) {
+        engine->value_sizes = malloc(sizes->size_count * sizeof(size_t));
+        if (engine->value_sizes != NULL) {
+            memcpy(engine->value_sizes, sizes->sizes, sizes->size_count * sizeof(size_t));
+        }
+        engine->params.value_sizes.sizes = engine->value_sizes;
+    }
+    engine->params.host = engine->host;
+    engine->params.key_prefix = engine->key_prefix;
+    if (engine->params.rdma_rx_bytes == 0) {
+        engine->params.rdma_rx_bytes = TRANSPORT_DEFAULT_RDMA_RX_BYTES;
+    }
+    if (engine->params.connect_timeout_ms == 0) {
+        engine->params.connect_timeout_ms = TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS;
+    }
+    if (engine->params.stall_seconds == 0.0) {
+        engine->params.stall_seconds = LOAD_DEFAULT_STALL_SECONDS;
+    }
+    if (engine->host == NULL || engine->key_prefix == NULL ||
+        (sizes->size_count > 0 && engine->value_sizes == NULL)) {
+        snprintf(error, error_size, "out of memory copying the parameters");
+        free_engine(engine);
+        return NULL;
+    }
+    engine->stall_bound_ns = (int64_t)(engine->params.stall_seconds * NANOSECONDS_PER_SECOND);
+    engine->connect_bound_ns =
+        (int64_t)engine->params.connect_timeout_ms * NANOSECONDS_PER_MILLISECOND +
+        CONNECT_BACKSTOP_NS;
+    if (allocate_engine(engine, error, error_size) != 0) {
+        free_engine(engine);
+        return NULL;
+    }
+
+    engine->start_ns = monotonic_now_ns();
+    if (params->duration_seconds > 0.0) {
+        engine->deadline_ns =
+            engine->start_ns + (int64_t)(params->duration_seconds * NANOSECONDS_PER_SECOND);
+    }
+    for (int t = 0; t < engine->thread_count; t++) {
+        load_thread *thread = &engine->threads[t];
+        thread->limiter.last_refill_ns = engine->start_ns;
+        thread->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (thread->epoll_fd < 0) {
+            thread->epoll_fd = -errno; /* thread_main reports it per connection */
+        }
+        int created = pthread_create(&thread->handle, NULL, thread_main, thread);
+        if (created != 0) {
+            /* Its connections can never run: report them and count the loop as finished. */
+            for (size_t i = 0; i < thread->connection_count; i++) {
+                connection_fail(thread->connections[i], LOAD_ERROR_CONNECT,
+                                "could not start its event loop: %s", strerror(created));
+                thread->connections[i]->published = thread->connections[i]->result.progress;
+            }
+            pthread_mutex_lock(&engine->lock);
+            engine->threads_finished++;
+            pthread_mutex_unlock(&engine->lock);
+            continue;
+        }
+        thread->started = true;
+    }
+    return engine;
+}
+
+size_t load_engine_progress(load_engine *engine, load_connection_progress *out, size_t capacity)
+{
+    size_t count = (size_t)engine->params.connections;
+    pthread_mutex_lock(&engine->lock);
+    for (size_t i = 0; i < count && i < capacity; i++) {
+        out[i] = engine->connections[i].published;
+    }
+    pthread_mutex_unlock(&engine->lock);
+    return count;
+}
+
+void load_engine_stop(load_engine *engine)
+{
+    atomic_store(&engine->stop_requested, true);
+}
+
+static void build_results(load_engine *engine)
+{
+    load_results *results = &engine->results;
+    results->elapsed_seconds =
+        (double)(monotonic_now_ns() - engine->start_ns) / NANOSECONDS_PER_SECOND;
+    latency_histogram_init(&results->latency);
+    results->connection_count = (size_t)engine->params.connections;
+    results->connections = calloc(results->connection_count, sizeof(load_connection_result));
+    size_t second_count = 0;
+    for (int t = 0; t < engine->thread_count; t++) {
+        load_thread *thread = &engine->threads[t];
+        latency_histogram_merge(&results->latency, &thread->latency);
+        if (thread->second_count > second_count) {
+            second_count = thread->second_count;
+        }
+    }
+    results->seconds = calloc(second_count ? second_count : 1, sizeof(load_second_sample));
+    if (results->seconds != NULL) {
+        results->second_count = second_count;
+        for (int t = 0; t < engine->thread_count; t++) {
+            load_thread *thread = &engine->threads[t];
+            for (size_t s = 0; s < thread->second_count; s++) {
+                results->seconds[s].requests += thread->seconds[s].requests;
+                results->seconds[s].value_bytes += thread->seconds[s].value_bytes;
+            }
+        }
+    }
+    for (size_t i = 0; i < results->connection_count; i++) {
+        const load_connection_result *source = &engine->connections[i].result;
+        if (results->connections != NULL) {
+            results->connections[i] = *source;
+        }
+        results->requests_sent += source->progress.requests_sent;
+        results->replies += source->progress.replies;
+        results->sets += source->sets;
+        results->gets += source->gets;
+        results->get_hits += source->get_hits;
+        results->get_misses += source->get_misses;
+        results->verified_gets += source->verified_gets;
+        results->error_replies += source->error_replies;
+        if (source->progress.state == LOAD_CONNECTION_FAILED) {
+            results->failed_connections++;
+            results->errors[source->progress.error_class]++;
+        }
+    }
+    if (results->connections == NULL) {
+        results->connection_count = 0;
+    }
+    for (size_t s = 0; s < results->second_count; s++) {
+        results->value_bytes += results->seconds[s].value_bytes;
+    }
+}
+
+int load_engine_wait(load_engine *engine, int timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    int64_t deadline_ns = (int64_t)deadline.tv_sec * NANOSECONDS_PER_SECOND + deadline.tv_nsec +
+                          (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * NANOSECONDS_PER_MILLISECOND;
+    deadline.tv_sec = (time_t)(deadline_ns / NANOSECONDS_PER_SECOND);
+    deadline.tv_nsec = (long)(deadline_ns % NANOSECONDS_PER_SECOND);
+
+    pthread_mutex_lock(&engine->lock);
+    while (engine->threads_finished < engine->thread_count) {
+        if (pthread_cond_timedwait(&engine->finished_signal, &engine->lock, &deadline) ==
+            ETIMEDOUT) {
+            break;
+        }
+    }
+    bool finished = engine->threads_finished == engine->thread_count;
+    pthread_mutex_unlock(&engine->lock);
+    if (!finished) {
+        return -1;
+    }
+    if (!engine->joined) {
+        for (int t = 0; t < engine->thread_count; t++) {
+            if (engine->threads[t].started) {
+                pthread_join(engine->threads[t].handle, NULL);
+            }
+        }
+        engine->joined = true;
+        build_results(engine);
+    }
+    return 0;
+}
+
+const load_results *load_engine_results(const load_engine *engine)
+{
+    return engine->joined ? &engine->results : NULL;
+}
+
+void load_engine_destroy(load_engine *engine)
+{
+    if (engine == NULL) {
+        return;
+    }
+    load_engine_stop(engine);
+    /* Each connection ends within its connect or stall bound once stopped, so this loop
+     * ends; waiting in slices keeps each individual wait bounded. */
+    while (load_engine_wait(engine, LOOP_WAIT_MAX_MS * 10) != 0) {
+    }
+    free_engine(engine);
+}

@@ -1,0 +1,65 @@
+/*
+ * value_pattern.c: the deterministic value bytes promised by value_pattern.h. Eight bytes
+ * come from each mixed 64-bit word, so filling and checking 10 MB costs little next to
+ * moving it over the wire.
+ */
+#include "value_pattern.h"
+
+/* FNV-1a 64-bit parameters, from the published FNV specification. */
+#define FNV_OFFSET_BASIS 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+/* The golden-ratio increment and finaliser of splitmix64: consecutive word indices give
+ * unrelated words. */
+#define SPLITMIX_INCREMENT 0x9e3779b97f4a7c15ull
+#define SPLITMIX_MULTIPLIER_1 0xbf58476d1ce4e5b9ull
+#define SPLITMIX_MULTIPLIER_2 0x94d049bb133111ebull
+#define BYTES_PER_WORD 8
+
+uint64_t value_pattern_seed(const char *key, size_t key_length)
+{
+    uint64_t hash = FNV_OFFSET_BASIS;
+    for (size_t i = 0; i < key_length; i++) {
+        hash ^= (uint8_t)key[i];
+        hash *= FNV_PRIME;
+    }
+    return hash;
+}
+
+static uint64_t pattern_word(uint64_t seed, uint64_t word_index)
+{
+    uint64_t mixed = seed + (word_index + 1) * SPLITMIX_INCREMENT;
+    mixed = (mixed ^ (mixed >> 30)) * SPLITMIX_MULTIPLIER_1;
+    mixed = (mixed ^ (mixed >> 27)) * SPLITMIX_MULTIPLIER_2;
+    return mixed ^ (mixed >> 31);
+}
+
+uint8_t value_pattern_byte(uint64_t seed, size_t offset)
+{
+    uint64_t word = pattern_word(seed, offset / BYTES_PER_WORD);
+    return (uint8_t)(word >> (8 * (offset % BYTES_PER_WORD)));
+}
+
+void value_pattern_fill(uint64_t seed, char *out, size_t length)
+{
+    for (size_t offset = 0; offset < length; offset += BYTES_PER_WORD) {
+        uint64_t word = pattern_word(seed, offset / BYTES_PER_WORD);
+        size_t count = length - offset < BYTES_PER_WORD ? length - offset : BYTES_PER_WORD;
+        for (size_t i = 0; i < count; i++) {
+            out[offset + i] = (char)(uint8_t)(word >> (8 * i));
+        }
+    }
+}
+
+int64_t value_pattern_first_mismatch(uint64_t seed, const char *data, size_t length)
+{
+    for (size_t offset = 0; offset < length; offset += BYTES_PER_WORD) {
+        uint64_t word = pattern_word(seed, offset / BYTES_PER_WORD);
+        size_t count = length - offset < BYTES_PER_WORD ? length - offset : BYTES_PER_WORD;
+        for (size_t i = 0; i < count; i++) {
+            if ((uint8_t)data[offset + i] != (uint8_t)(word >> (8 * i))) {
+                return (int64_t)(offset + i);
+            }
+        }
+    }
+    return -1;
+}

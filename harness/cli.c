@@ -1,0 +1,208 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A guest with fewer than 1 vCPU or 512 MiB cannot hold a server and its client; more
+ * than 64 vCPUs or 64 GiB is no micro-VM any more. */
+#define VM_CPUS_MIN 1
+#define VM_CPUS_MAX 64
+#define VM_MEMORY_MIB_MIN 512
+#define VM_MEMORY_MIB_MAX 65536
+
+static const char usage_text[] =
+    "Usage: ./run.sh [COMMAND] [OPTIONS] [-- COMMAND ARGS...]\n"
+    "\n"
+    "A reproducer and regression-test harness for Valkey over RDMA.\n"
+    "\n"
+    "Commands:\n"
+    "  (none)            the main job: bring the soft-RoCE test bed up, start the server\n"
+    "                    under test with RDMA and io-threads 4, check that it answers PING\n"
+    "                    over RDMA (valkey-cli --rdma) and over TCP, print what was found\n"
+    "  exec -- CMD ARGS  run CMD inside the test bed (an RDMA device up, memlock unlimited,\n"
+    "                    this repository at the same path, results/ and build/ writable)\n"
+    "                    and exit with its exit status\n"
+    "  test              build with ASan and UBSan and run every test: unit tests on the\n"
+    "                    host, integration tests inside one test bed boot\n"
+    "  help              this text\n"
+    "\n"
+    "Options (every command):\n"
+    "  --testbed native|vm|auto  where RDMA runs (default auto: an existing RDMA device,\n"
+    "                    else rdma_rxe on this kernel, else a micro-VM)\n"
+    "  --server PATH     the valkey-server under test (default: Valkey built with RDMA\n"
+    "                    from Debian's source package, cached)\n"
+    "  --rdma-module PATH  its valkey-rdma.so; omit when RDMA is built in\n"
+    "  --valkey-src DIR  a Valkey source tree to build with RDMA into the cache and test\n"
+    "  --cache DIR       cache folder (default $VALKEY_RDMA_HARNESS_CACHE, else\n"
+    "                    ~/.cache/valkey-rdma-harness)\n"
+    "  --vm-cpus N       vCPUs of the micro-VM (default 2)\n"
+    "  --vm-memory MIB   memory of the micro-VM in MiB (default 4096)\n"
+    "  -v, --verbose     say more about what is done\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "Exit codes: 0 as expected; 1 an unexpected verdict; 2 bad usage; 125 the environment\n"
+    "cannot run it (so `git bisect run` skips); 130 interrupted; exec: the command's own.\n";
+
+const char *cli_usage(void)
+{
+    return usage_text;
+}
+
+const char *cli_testbed_request_name(testbed_request request)
+{
+    switch (request) {
+    case TESTBED_REQUEST_NATIVE:
+        return "native";
+    case TESTBED_REQUEST_VM:
+        return "vm";
+    case TESTBED_REQUEST_AUTO:
+        break;
+    }
+    return "auto";
+}
+
+static int parse_bounded_int(const char *text, int minimum, int maximum, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value < minimum || value > maximum)
+        return -1;
+    *out = (int)value;
+    return 0;
+}
+
+typedef struct command_name {
+    const char *word;
+    cli_command command;
+} command_name;
+
+static const command_name command_names[] = {
+    {"exec", CLI_COMMAND_EXEC},
+    {"test", CLI_COMMAND_TEST},
+    {"help", CLI_COMMAND_HELP},
+    {"inside", CLI_COMMAND_INSIDE},
+};
+
+int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t error_size)
+{
+    memset(options, 0, sizeof *options);
+    options->command = CLI_COMMAND_MAIN;
+    options->testbed = TESTBED_REQUEST_AUTO;
+    options->vm_cpus = CLI_DEFAULT_VM_CPUS;
+    options->vm_memory_mib = CLI_DEFAULT_VM_MEMORY_MIB;
+
+    int index = 1;
+    if (index < argc && argv[index][0] != '-') {
+        bool known = false;
+        for (size_t i = 0; i < sizeof command_names / sizeof command_names[0]; i++) {
+            if (strcmp(argv[index], command_names[i].word) == 0) {
+                options->command = command_names[i].command;
+                known = true;
+            }
+        }
+        if (!known) {
+            snprintf(error, error_size, "unknown command \"%s\" (see ./run.sh --help)",
+                     argv[index]);
+            return -1;
+        }
+        index++;
+        if (options->command == CLI_COMMAND_INSIDE) {
+            if (index >= argc || argv[index][0] == '-') {
+                snprintf(error, error_size, "inside needs a job name");
+                return -1;
+            }
+            options->inside_job = argv[index++];
+        }
+    }
+
+    for (; index < argc; index++) {
+        const char *word = argv[index];
+        const char *value = index + 1 < argc ? argv[index + 1] : NULL;
+        if (strcmp(word, "--") == 0) {
+            options->command_argv = &argv[index + 1];
+            options->command_argc = argc - index - 1;
+            break;
+        }
+        if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
+            options->command = CLI_COMMAND_HELP;
+            continue;
+        }
+        if (strcmp(word, "-v") == 0 || strcmp(word, "--verbose") == 0) {
+            options->verbose = true;
+            continue;
+        }
+        const char *takes_value[] = {"--testbed",   "--server",  "--rdma-module", "--valkey-src",
+                                     "--cache",     "--vm-cpus", "--vm-memory"};
+        bool is_valued = false;
+        for (size_t i = 0; i < sizeof takes_value / sizeof takes_value[0]; i++)
+            is_valued |= strcmp(word, takes_value[i]) == 0;
+        if (!is_valued) {
+            snprintf(error, error_size, "unknown option \"%s\" (see ./run.sh --help)", word);
+            return -1;
+        }
+        if (value == NULL || value[0] == '\0') {
+            snprintf(error, error_size, "%s needs a value", word);
+            return -1;
+        }
+        index++;
+        if (strcmp(word, "--testbed") == 0) {
+            if (strcmp(value, "auto") == 0)
+                options->testbed = TESTBED_REQUEST_AUTO;
+            else if (strcmp(value, "native") == 0)
+                options->testbed = TESTBED_REQUEST_NATIVE;
+            else if (strcmp(value, "vm") == 0)
+                options->testbed = TESTBED_REQUEST_VM;
+            else {
+                snprintf(error, error_size,
+                         "--testbed must be native, vm or auto, not \"%s\"", value);
+                return -1;
+            }
+        } else if (strcmp(word, "--server") == 0) {
+            options->server_path = value;
+        } else if (strcmp(word, "--rdma-module") == 0) {
+            options->rdma_module_path = value;
+        } else if (strcmp(word, "--valkey-src") == 0) {
+            options->valkey_source = value;
+        } else if (strcmp(word, "--cache") == 0) {
+            options->cache_dir = value;
+        } else if (strcmp(word, "--vm-cpus") == 0) {
+            if (parse_bounded_int(value, VM_CPUS_MIN, VM_CPUS_MAX, &options->vm_cpus) != 0) {
+                snprintf(error, error_size, "--vm-cpus must be a whole number from %d to %d",
+                         VM_CPUS_MIN, VM_CPUS_MAX);
+                return -1;
+            }
+        } else if (strcmp(word, "--vm-memory") == 0) {
+            if (parse_bounded_int(value, VM_MEMORY_MIB_MIN, VM_MEMORY_MIB_MAX,
+                                  &options->vm_memory_mib) != 0) {
+                snprintf(error, error_size,
+                         "--vm-memory must be a whole number of MiB from %d to %d",
+                         VM_MEMORY_MIB_MIN, VM_MEMORY_MIB_MAX);
+                return -1;
+            }
+        }
+    }
+
+    if (options->command == CLI_COMMAND_HELP)
+        return 0;
+    if (options->server_path && options->valkey_source) {
+        snprintf(error, error_size, "--server and --valkey-src name two servers: give one");
+        return -1;
+    }
+    if (options->rdma_module_path && !options->server_path) {
+        snprintf(error, error_size, "--rdma-module needs --server");
+        return -1;
+    }
+    if (options->command == CLI_COMMAND_EXEC && options->command_argc == 0) {
+        snprintf(error, error_size, "exec needs a command after \"--\"");
+        return -1;
+    }
+    if (options->command != CLI_COMMAND_EXEC && options->command != CLI_COMMAND_INSIDE &&
+        options->command_argv != NULL) {
+        snprintf(error, error_size, "only exec takes a command after \"--\"");
+        return -1;
+    }
+    return 0;
+}

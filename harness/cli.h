@@ -1,0 +1,49 @@
+/*
+ * cli.h: the command line of ./run.sh, parsed into options (no side effects).
+ *
+ * Promises: every mistake yields one line naming the offending word, and the caller
+ * exits with EXIT_USAGE (2). Arguments after "--" are kept untouched, in order.
+ */
+#ifndef HARNESS_CLI_H
+#define HARNESS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum cli_command {
+    CLI_COMMAND_MAIN,   /* no command given: the main job */
+    CLI_COMMAND_EXEC,   /* run a command inside the test bed */
+    CLI_COMMAND_TEST,   /* build and run every test */
+    CLI_COMMAND_HELP,
+    CLI_COMMAND_INSIDE, /* internal: the part of a job that runs inside the test bed */
+} cli_command;
+
+typedef enum testbed_request {
+    TESTBED_REQUEST_AUTO,
+    TESTBED_REQUEST_NATIVE,
+    TESTBED_REQUEST_VM,
+} testbed_request;
+
+typedef struct cli_options {
+    cli_command command;
+    testbed_request testbed;
+    const char *server_path;      /* --server */
+    const char *rdma_module_path; /* --rdma-module */
+    const char *valkey_source;    /* --valkey-src */
+    const char *cache_dir;        /* --cache, NULL: the default */
+    const char *inside_job;       /* CLI_COMMAND_INSIDE: which job */
+    int vm_cpus;
+    int vm_memory_mib;
+    bool verbose;
+    char **command_argv; /* after "--": NULL-terminated, points into argv */
+    int command_argc;
+} cli_options;
+
+#define CLI_DEFAULT_VM_CPUS 2
+#define CLI_DEFAULT_VM_MEMORY_MIB 4096
+
+int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t error_size);
+const char *cli_usage(void);
+const char *cli_testbed_request_name(testbed_request request);
+
+#endif

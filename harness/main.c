@@ -1,0 +1,327 @@
+/*
+ * main.c: the harness's front door, called by run.sh after provisioning and building.
+ * It parses the command line, finds the server under test, brings the test bed up and
+ * runs each job inside it in one go (one VM boot per job), then takes the test bed down.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "process.h"
+#include "server.h"
+#include "server_build.h"
+#include "tcp_probe.h"
+#include "testbed.h"
+
+/* Bound of a whole job inside the test bed; a hang of ours must still end. */
+#define INSIDE_JOB_TIMEOUT_SECONDS (4 * 60 * 60)
+#define SMOKE_PORT 6379
+#define SMOKE_IO_THREADS 4
+#define CLI_PING_TIMEOUT_MS 30000
+#define TCP_PING_TIMEOUT_MS 5000
+#define BUILD_TIMEOUT_MS (30 * 60 * 1000)
+
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static void repo_root_of(char *out, size_t out_size)
+{
+    const char *from_environment = getenv("VALKEY_RDMA_HARNESS_ROOT");
+    if (from_environment && from_environment[0]) {
+        snprintf(out, out_size, "%s", from_environment);
+        return;
+    }
+    /* build/main/harness/valkey-rdma-harness: the root is three folders up. */
+    char self[PATH_MAX];
+    ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (length > 0) {
+        self[length] = '\0';
+        for (int i = 0; i < 4; i++) {
+            char *slash = strrchr(self, '/');
+            if (slash)
+                *slash = '\0';
+        }
+        snprintf(out, out_size, "%s", self);
+        return;
+    }
+    if (!getcwd(out, out_size))
+        snprintf(out, out_size, ".");
+}
+
+static void cache_dir_of(const cli_options *options, char *out, size_t out_size)
+{
+    const char *from_environment = getenv("VALKEY_RDMA_HARNESS_CACHE");
+    const char *home = getenv("HOME");
+    if (options->cache_dir)
+        snprintf(out, out_size, "%s", options->cache_dir);
+    else if (from_environment && from_environment[0])
+        snprintf(out, out_size, "%s", from_environment);
+    else
+        snprintf(out, out_size, "%s/.cache/valkey-rdma-harness", home ? home : "/tmp");
+    mkdir(out, 0755);
+    char resolved[PATH_MAX];
+    if (realpath(out, resolved))
+        snprintf(out, out_size, "%s", resolved);
+}
+
+/* The server under test and its tools, as environment entries for the test bed. */
+typedef struct build_environment {
+    char entries[6][PATH_MAX + 32];
+    char *list[7];
+} build_environment;
+
+static void build_environment_fill(build_environment *out, const server_build *build)
+{
+    snprintf(out->entries[0], sizeof out->entries[0], "VALKEY_SERVER=%s", build->server_path);
+    snprintf(out->entries[1], sizeof out->entries[1], "VALKEY_RDMA_MODULE=%s",
+             build->rdma_module_path);
+    snprintf(out->entries[2], sizeof out->entries[2], "VALKEY_VERSION=%s", build->version_text);
+    snprintf(out->entries[3], sizeof out->entries[3], "VALKEY_CLI=%s", build->cli_path);
+    snprintf(out->entries[4], sizeof out->entries[4], "VALKEY_BENCHMARK=%s",
+             build->benchmark_path);
+    snprintf(out->entries[5], sizeof out->entries[5], "VALKEY_ORIGIN=%s", build->origin);
+    for (int i = 0; i < 6; i++)
+        out->list[i] = out->entries[i];
+    out->list[6] = NULL;
+}
+
+/* Brings the test bed up, runs argv in it, takes it down. Returns an exit code. */
+static int run_in_testbed(const cli_options *options, const char *repo_root,
+                          const char *cache_dir, const server_build *build, char *const argv[],
+                          bool announce)
+{
+    char error[1024];
+    testbed bed;
+    if (testbed_up(&bed, options, repo_root, cache_dir, error, sizeof error) != 0) {
+        fprintf(stderr, "run.sh: test bed: %s\n", error);
+        testbed_down(&bed);
+        return process_interrupted() ? EXIT_INTERRUPTED : EXIT_ENVIRONMENT;
+    }
+    char description[512];
+    testbed_describe(&bed, description, sizeof description);
+    if (announce || options->verbose)
+        fprintf(stderr, "testbed: %s (%s)\n", description, bed.choice.reason);
+    build_environment environment;
+    build_environment_fill(&environment, build);
+    int exit_code = EXIT_ENVIRONMENT;
+    int rc = testbed_run(&bed, argv, environment.list, INSIDE_JOB_TIMEOUT_SECONDS, &exit_code,
+                         error, sizeof error);
+    testbed_down(&bed);
+    if (rc != 0) {
+        fprintf(stderr, "run.sh: test bed: %s\n", error);
+        return process_interrupted() ? EXIT_INTERRUPTED : EXIT_ENVIRONMENT;
+    }
+    return exit_code;
+}
+
+/* Inside the test bed: start the server under test with RDMA and io-threads 4, PING it
+ * over RDMA with Valkey's own valkey-cli and over TCP, and say what was found. */
+static int inside_smoke(void)
+{
+    const char *server_path = getenv("VALKEY_SERVER");
+    const char *module_path = getenv("VALKEY_RDMA_MODULE");
+    const char *cli_path = getenv("VALKEY_CLI");
+    const char *address = getenv("TESTBED_ADDRESS");
+    const char *device = getenv("TESTBED_RDMA_DEVICE");
+    const char *kind = getenv("TESTBED_KIND");
+    if (!server_path || !cli_path || !address) {
+        fprintf(stderr, "inside smoke: VALKEY_SERVER, VALKEY_CLI and TESTBED_ADDRESS must be "
+                        "set (run through ./run.sh)\n");
+        return EXIT_USAGE;
+    }
+    char error[512];
+    server_version version;
+    if (server_build_read_version(server_path, &version, error, sizeof error) != 0) {
+        fprintf(stderr, "smoke: %s\n", error);
+        return EXIT_ENVIRONMENT;
+    }
+    char version_text[32];
+    server_version_format(version, version_text, sizeof version_text);
+
+    char work_dir[] = "/tmp/valkey-smoke-XXXXXX";
+    if (!mkdtemp(work_dir)) {
+        fprintf(stderr, "smoke: mkdtemp: %s\n", strerror(errno));
+        return EXIT_ENVIRONMENT;
+    }
+    char log_path[PATH_MAX];
+    snprintf(log_path, sizeof log_path, "%s/server.log", work_dir);
+    server_settings settings = {
+        .server_path = server_path,
+        .rdma_module_path = module_path && module_path[0] ? module_path : NULL,
+        .version = version,
+        .rdma_address = address,
+        .port = SMOKE_PORT,
+        .io_threads = SMOKE_IO_THREADS,
+        .working_dir = work_dir,
+        .log_file = log_path,
+    };
+    server running;
+    printf("test bed:        %s\n", kind ? kind : "?");
+    printf("RDMA device:     %s (%s)\n", device ? device : "?", address);
+    printf("Valkey version:  %s (%s)\n", version_text, server_path);
+    fflush(stdout);
+    if (server_start(&running, &settings, error, sizeof error) != 0 ||
+        server_wait_ready(&running, SERVER_READY_TIMEOUT_MS, error, sizeof error) != 0) {
+        fprintf(stderr, "smoke: %s\n", error);
+        server_stop(&running);
+        return EXIT_ENVIRONMENT;
+    }
+
+    char port[16];
+    snprintf(port, sizeof port, "%d", SMOKE_PORT);
+    char *rdma_ping[] = {(char *)cli_path, "--rdma", "-h", (char *)address, "-p", port, "PING",
+                         NULL};
+    char output[256], run_error[256];
+    int rc = process_run_capture(rdma_ping, CLI_PING_TIMEOUT_MS, output, sizeof output,
+                                 run_error, sizeof run_error);
+    bool rdma_ok = rc == 0 && strncmp(output, "PONG", 4) == 0;
+    output[strcspn(output, "\n")] = '\0';
+    printf("PING over RDMA:  %s\n", rdma_ok ? "PONG (valkey-cli --rdma)" : "FAILED");
+    if (!rdma_ok)
+        fprintf(stderr, "smoke: valkey-cli --rdma PING: %s\n", rc < 0 ? run_error : output);
+    bool tcp_ok = tcp_probe_ping("127.0.0.1", SMOKE_PORT, TCP_PING_TIMEOUT_MS, error,
+                                 sizeof error) == 0;
+    printf("PING over TCP:   %s\n", tcp_ok ? "PONG" : "FAILED");
+    if (!tcp_ok)
+        fprintf(stderr, "smoke: %s\n", error);
+    fflush(stdout);
+    server_stop(&running);
+    unlink(log_path);
+    char stdout_log[PATH_MAX + 16];
+    snprintf(stdout_log, sizeof stdout_log, "%s.stdout", log_path);
+    unlink(stdout_log);
+    rmdir(work_dir);
+    return rdma_ok && tcp_ok ? EXIT_AS_EXPECTED : EXIT_UNEXPECTED_VERDICT;
+}
+
+static int run_step(char *const argv[], const char *what)
+{
+    process child;
+    char error[512];
+    if (process_spawn(&child, argv, NULL, PROCESS_IO_INHERIT, error, sizeof error) != 0) {
+        fprintf(stderr, "run.sh: %s: %s\n", what, error);
+        return EXIT_ENVIRONMENT;
+    }
+    int outcome = process_wait_for(&child, BUILD_TIMEOUT_MS);
+    if (outcome != PROCESS_EXITED) {
+        process_stop(&child, 2000);
+        fprintf(stderr, "run.sh: %s: %s\n", what,
+                outcome == PROCESS_INTERRUPTED ? "interrupted" : "ran past its bound");
+        return outcome == PROCESS_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ENVIRONMENT;
+    }
+    return process_exit_code(&child);
+}
+
+/* Builds the test configuration (ASan and UBSan), runs the unit and host-side tests on
+ * the host, then every integration test inside one test bed boot. */
+static int command_test(const cli_options *options, const char *repo_root,
+                        const char *cache_dir, const server_build *build)
+{
+    char source[PATH_MAX], build_dir[PATH_MAX];
+    snprintf(source, sizeof source, "%s", repo_root);
+    snprintf(build_dir, sizeof build_dir, "%s/build/test", repo_root);
+    char *configure[] = {"cmake", "-S", source, "-B", build_dir, "-DWITH_SANITIZERS=ON",
+                         "-DCMAKE_BUILD_TYPE=Debug", "--log-level=WARNING", NULL};
+    char *compile[] = {"cmake", "--build", build_dir, "-j", "2", NULL};
+    int rc = run_step(configure, "configuring the test build");
+    if (rc == 0)
+        rc = run_step(compile, "building the tests");
+    if (rc != 0)
+        return rc == EXIT_INTERRUPTED ? rc : EXIT_UNEXPECTED_VERDICT;
+
+    printf("== unit and host-side tests (host) ==\n");
+    fflush(stdout);
+    char *host_tests[] = {"ctest", "--test-dir", build_dir, "--output-on-failure",
+                          "-LE", "^integration$", NULL};
+    int host_rc = run_step(host_tests, "host tests");
+    if (host_rc == EXIT_INTERRUPTED)
+        return host_rc;
+
+    printf("== integration tests (inside the test bed, one boot) ==\n");
+    fflush(stdout);
+    char *inside_tests[] = {"ctest", "--test-dir", build_dir, "--output-on-failure",
+                            "-L", "^integration$", NULL};
+    int inside_rc = run_in_testbed(options, repo_root, cache_dir, build, inside_tests, true);
+    if (inside_rc == EXIT_INTERRUPTED)
+        return inside_rc;
+    if (host_rc == 0 && inside_rc == 0) {
+        printf("all tests passed (host and test bed)\n");
+        return EXIT_AS_EXPECTED;
+    }
+    fprintf(stderr, "run.sh test: %s%s failed\n", host_rc ? "host tests" : "",
+            host_rc && inside_rc ? " and test bed tests" : inside_rc ? "test bed tests" : "");
+    return inside_rc == EXIT_ENVIRONMENT && host_rc == 0 ? EXIT_ENVIRONMENT
+                                                          : EXIT_UNEXPECTED_VERDICT;
+}
+
+int main(int argc, char **argv)
+{
+    double started = monotonic_seconds();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    cli_options options;
+    char error[1024];
+    if (cli_parse(argc, argv, &options, error, sizeof error) != 0) {
+        fprintf(stderr, "run.sh: %s\n", error);
+        return EXIT_USAGE;
+    }
+    if (options.command == CLI_COMMAND_HELP) {
+        fputs(cli_usage(), stdout);
+        return EXIT_AS_EXPECTED;
+    }
+    process_install_interrupt_handlers();
+    if (options.command == CLI_COMMAND_INSIDE) {
+        if (strcmp(options.inside_job, "smoke") == 0)
+            return inside_smoke();
+        fprintf(stderr, "run.sh: unknown inside job \"%s\"\n", options.inside_job);
+        return EXIT_USAGE;
+    }
+
+    char repo_root[PATH_MAX], cache_dir[PATH_MAX];
+    repo_root_of(repo_root, sizeof repo_root);
+    cache_dir_of(&options, cache_dir, sizeof cache_dir);
+
+    server_build build;
+    int rc = server_build_resolve(&options, repo_root, cache_dir, &build, error, sizeof error);
+    if (rc != 0) {
+        fprintf(stderr, "run.sh: %s\n", error);
+        return process_interrupted() ? EXIT_INTERRUPTED : rc;
+    }
+    if (options.verbose || options.command == CLI_COMMAND_MAIN)
+        fprintf(stderr, "server: Valkey %s, %s\n", build.version_text, build.origin);
+
+    switch (options.command) {
+    case CLI_COMMAND_EXEC:
+        rc = run_in_testbed(&options, repo_root, cache_dir, &build, options.command_argv,
+                            options.verbose);
+        break;
+    case CLI_COMMAND_TEST:
+        rc = command_test(&options, repo_root, cache_dir, &build);
+        break;
+    case CLI_COMMAND_MAIN: {
+        char self[PATH_MAX];
+        ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[length > 0 ? length : 0] = '\0';
+        char *inside[] = {self, "inside", "smoke", NULL};
+        rc = run_in_testbed(&options, repo_root, cache_dir, &build, inside, true);
+        printf("verdict:         %s\n", rc == 0 ? "the server answered over RDMA and TCP"
+                                                : "FAILED");
+        break;
+    }
+    default:
+        rc = EXIT_USAGE;
+        break;
+    }
+    if (options.command != CLI_COMMAND_EXEC || options.verbose)
+        fprintf(stderr, "wall time: %.1f s\n", monotonic_seconds() - started);
+    return rc;
+}

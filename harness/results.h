@@ -1,0 +1,93 @@
+/*
+ * results.h: the results folder of one run, results/<UTC start>-<scenario>/, written as
+ * the run goes so that a run killed halfway keeps every finished case.
+ *
+ * Promises:
+ * - results_run_create makes the folder (and the results root if needed), starts cpu.csv
+ *   and progress.csv with their header lines, and points results/latest at the run: a
+ *   symbolic link made under a temporary name and renamed over the old one, so `latest`
+ *   always exists whole. Two runs started in the same second get "-2", "-3" suffixes.
+ * - The CSV timelines are appended row by row and flushed at once, so a reader (or a
+ *   crash) sees every row written so far. Text fields are quoted as RFC 4180 says.
+ * - results_add_case rewrites summary.json and junit.xml ATOMICALLY: a temporary file in
+ *   the same folder, fsync, rename, fsync of the folder. A reader sees the old file or
+ *   the new one, never half of one.
+ * - junit.xml holds one testcase per case: an unexpected outcome is a <failure> whose
+ *   message holds the evidence; a reproduced known bug is <skipped> (as pytest records an
+ *   expected failure), so it neither fails CI nor disappears. Every text is XML-escaped.
+ * - Every failure to write returns -1 with one line naming the file and the reason.
+ */
+#ifndef HARNESS_RESULTS_H
+#define HARNESS_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "known_bug.h"
+#include "scenario.h"
+#include "verdict.h"
+
+#define RESULTS_ERROR_BYTES 1024
+
+typedef struct results_run_info {
+    const char *scenario_name;
+    const char *scenario_path;  /* may be NULL */
+    const char *server_version; /* e.g. "9.1.2"; may be NULL when unknown */
+    const char *testbed;        /* e.g. "native rxe" or "micro-VM"; may be NULL */
+    time_t start_time;          /* wall clock; names the folder (UTC) */
+} results_run_info;
+
+typedef struct results_latency {
+    double p50_us;
+    double p90_us;
+    double p99_us;
+    double p999_us;
+    double max_us;
+} results_latency;
+
+typedef struct results_case {
+    const scenario_case *scenario_case; /* name and every parameter */
+    const case_judgement *judgement;    /* verdict, outcome, message over the repetitions */
+    const verdict_evidence *evidence;   /* of the repetition that decided; NULL: none */
+    const scenario_verdict *repetition_verdicts;
+    size_t repetition_count;
+    double duration_s;
+    double requests_per_second;
+    double value_bytes_per_second;
+    results_latency latency;
+    const char *stacks_file; /* file name inside the run folder; NULL when none taken */
+} results_case;
+
+typedef struct results_run results_run;
+
+/* Creates the run folder under results_root. NULL with one line in error on failure. */
+results_run *results_run_create(const char *results_root, const results_run_info *info, char *error,
+                                size_t error_size);
+
+/* The run folder, e.g. "results/20261126T190715Z-busy-loop". */
+const char *results_run_directory(const results_run *run);
+
+/* One row of cpu.csv: time_s,tid,thread,cpu_percent,case */
+int results_append_cpu(results_run *run, double time_s, pid_t tid, const char *thread,
+                       double cpu_percent, const char *case_name, char *error, size_t error_size);
+
+/* One row of progress.csv: time_s,case,connection,outstanding,seconds_since_progress,replies */
+int results_append_progress(results_run *run, double time_s, const char *case_name,
+                            const char *connection, uint64_t outstanding,
+                            double seconds_since_progress, uint64_t replies, char *error,
+                            size_t error_size);
+
+/* Adds a finished case and rewrites summary.json and junit.xml atomically. */
+int results_add_case(results_run *run, const results_case *finished, char *error,
+                     size_t error_size);
+
+/* Closes the timelines (reporting a failed final write) and frees the run. NULL is safe. */
+int results_run_close(results_run *run, char *error, size_t error_size);
+
+/* Pure: text with &, <, >, " and ' escaped for XML, and the control characters XML 1.0
+ * cannot hold replaced by '?'. A new string (free it), NULL when out of memory. */
+char *results_xml_escape(const char *text);
+
+#endif

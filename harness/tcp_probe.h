@@ -1,0 +1,15 @@
+/*
+ * tcp_probe.h: one PING to a server over TCP, with a deadline on every step (connect,
+ * send, reply). Used to tell whether a server answers, and later by the watchdog to
+ * probe the main thread on a connection of its own.
+ */
+#ifndef HARNESS_TCP_PROBE_H
+#define HARNESS_TCP_PROBE_H
+
+#include <stddef.h>
+
+/* 0 when the server answered +PONG within timeout_ms; -1 with error set otherwise. */
+int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error,
+                   size_t error_size);
+
+#endif

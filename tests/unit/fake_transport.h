@@ -1,0 +1,36 @@
+/*
+ * fake_transport.h: an in-process stand-in for a Valkey server behind the transport
+ * table, for engine tests that need no network. It understands SET and GET, keeps one
+ * store shared by all connections, and can be told to misbehave in the ways the engine
+ * must survive: corrupt values, stop replying, send garbage, refuse to connect, and
+ * hand bytes over in tiny pieces in both directions.
+ */
+#ifndef FAKE_TRANSPORT_H
+#define FAKE_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transport.h"
+
+typedef struct fake_server_behaviour {
+    int64_t corrupt_get_at_offset; /* flip a bit of this byte of every GET value; -1: off */
+    int64_t stop_replying_after;   /* per connection; -1: never */
+    int64_t garbage_after;         /* send one bad type byte after this many replies; -1 */
+    int refuse_connections;        /* open fails */
+    int forget_sets;               /* answer +OK but store nothing */
+    int refuse_sets;               /* answer every SET with an -OOM error */
+    size_t largest_read;           /* bytes per read at most; 0: no limit */
+    size_t largest_write;          /* bytes accepted per write at most; 0: no limit */
+} fake_server_behaviour;
+
+extern const transport fake_transport;
+
+/* Resets the store and sets the behaviour; call before load_engine_start. */
+void fake_server_reset(const fake_server_behaviour *behaviour);
+/* A well-behaved server. */
+fake_server_behaviour fake_server_well_behaved(void);
+/* Commands the fake has answered or swallowed, over all connections. */
+uint64_t fake_server_commands_seen(void);
+
+#endif

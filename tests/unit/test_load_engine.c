@@ -1,0 +1,372 @@
+/*
+ * test_load_engine.c: the load engine against the in-process fake server: it runs to its
+ * request limit or duration with the counts adding up, verifies values, and turns every
+ * kind of misbehaviour into one failed connection with a message that names it, within
+ * its bound.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "fake_transport.h"
+#include "load_engine.h"
+#include "load_results_json.h"
+
+/* Every run here should end in well under a second; the slack is for sanitizers. */
+#define FINISH_WITHIN_MS 20000
+#define ERROR_BYTES 256
+
+typedef struct engine_fixture {
+    load_engine_params params;
+    load_engine *engine;
+    char error[ERROR_BYTES];
+} engine_fixture;
+
+static int create_fixture(void **state)
+{
+    engine_fixture *fixture = calloc(1, sizeof(*fixture));
+    fixture->params = load_engine_default_params();
+    fixture->params.transport = &fake_transport;
+    fixture->params.host = "127.0.0.1";
+    fixture->params.port = 6379;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    fake_server_reset(&behaviour);
+    *state = fixture;
+    return 0;
+}
+
+static int destroy_fixture(void **state)
+{
+    engine_fixture *fixture = *state;
+    load_engine_destroy(fixture->engine);
+    free(fixture);
+    return 0;
+}
+
+static void misbehave(const fake_server_behaviour *behaviour)
+{
+    fake_server_reset(behaviour);
+}
+
+static const load_results *run_to_the_end(engine_fixture *fixture)
+{
+    fixture->engine = load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error));
+    if (fixture->engine == NULL) {
+        fail_msg("load_engine_start refused: %s", fixture->error);
+    }
+    assert_int_equal(load_engine_wait(fixture->engine, FINISH_WITHIN_MS), 0);
+    const load_results *results = load_engine_results(fixture->engine);
+    assert_non_null(results);
+    return results;
+}
+
+static uint64_t sum_of_seconds(const load_results *results)
+{
+    uint64_t requests = 0;
+    for (size_t s = 0; s < results->second_count; s++) {
+        requests += results->seconds[s].requests;
+    }
+    return requests;
+}
+
+static void assert_starts_with(const char *text, const char *prefix)
+{
+    if (strncmp(text, prefix, strlen(prefix)) != 0) {
+        fail_msg("\"%s\" does not start with \"%s\"", text, prefix);
+    }
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+    if (strstr(text, part) == NULL) {
+        fail_msg("\"%s\" does not contain \"%s\"", text, part);
+    }
+}
+
+static void test_request_limit_is_met_exactly_and_the_counts_add_up(void **state)
+{
+    engine_fixture *fixture = *state;
+    fixture->params.connections = 4;
+    fixture->params.threads = 2;
+    fixture->params.pipeline_depth = 8;
+    fixture->params.request_limit = 2000;
+    fixture->params.key_space = 50;
+    fixture->params.verify = true;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->requests_sent, 2000);
+    assert_int_equal(results->replies, 2000);
+    assert_int_equal(results->sets + results->gets, 2000);
+    assert_int_equal(results->get_hits + results->get_misses, results->gets);
+    assert_int_equal(fake_server_commands_seen(), 2000);
+    assert_int_equal(latency_histogram_count(&results->latency), 2000);
+    assert_int_equal(sum_of_seconds(results), 2000);
+    /* With 50 keys and ~1000 SETs, most GETs come after their key's SET was acked. */
+    assert_true(results->verified_gets > results->gets / 2);
+    assert_int_equal(results->connection_count, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(results->connections[i].progress.state, LOAD_CONNECTION_DONE);
+        assert_int_equal(results->connections[i].progress.outstanding, 0);
+    }
+}
+
+static void test_value_sizes_from_a_list_survive_tiny_reads_and_writes(void **state)
+{
+    engine_fixture *fixture = *state;
+    static const size_t sizes[] = {1, 5000, 100000};
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.largest_read = 7; /* splits every header, CRLF and payload */
+    behaviour.largest_write = 1000;
+    misbehave(&behaviour);
+    fixture->params.value_sizes = (value_size_spec){.sizes = sizes, .size_count = 3};
+    fixture->params.connections = 2;
+    fixture->params.pipeline_depth = 4;
+    fixture->params.request_limit = 200;
+    fixture->params.key_space = 5;
+    fixture->params.verify = true;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 200);
+    assert_true(results->verified_gets > 0);
+}
+
+static void test_corrupted_value_fails_the_connection_naming_key_and_offset(void **state)
+{
+    engine_fixture *fixture = *state;
+    static const size_t size[] = {1000};
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.corrupt_get_at_offset = 17;
+    misbehave(&behaviour);
+    fixture->params.value_sizes = (value_size_spec){.sizes = size, .size_count = 1};
+    fixture->params.key_space = 1; /* every GET after the first SET reads a written key */
+    fixture->params.request_limit = 100;
+    fixture->params.verify = true;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 1);
+    assert_int_equal(results->errors[LOAD_ERROR_VERIFY], 1);
+    const load_connection_progress *failed = &results->connections[0].progress;
+    assert_int_equal(failed->state, LOAD_CONNECTION_FAILED);
+    assert_int_equal(failed->error_class, LOAD_ERROR_VERIFY);
+    assert_starts_with(failed->error, "connection 0 (fake 127.0.0.1:6379): GET key:0 returned "
+                                      "1000 bytes that differ from the value SET at byte 17 ");
+}
+
+static void test_nil_for_an_acknowledged_key_is_a_verify_error(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.forget_sets = 1;
+    misbehave(&behaviour);
+    fixture->params.key_space = 1;
+    fixture->params.request_limit = 100;
+    fixture->params.verify = true;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->errors[LOAD_ERROR_VERIFY], 1);
+    assert_string_equal(results->connections[0].progress.error,
+                        "connection 0 (fake 127.0.0.1:6379): GET key:0 returned nil after its "
+                        "SET was acknowledged");
+}
+
+static void test_error_replies_are_counted_without_ending_the_connection(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.refuse_sets = 1;
+    misbehave(&behaviour);
+    fixture->params.set_fraction = 1.0;
+    fixture->params.request_limit = 40;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 40);
+    assert_int_equal(results->error_replies, 40);
+    assert_int_equal(results->sets, 0);
+    assert_string_equal(results->connections[0].first_error_reply,
+                        "OOM command not allowed when used memory > 'maxmemory'.");
+}
+
+static void test_silent_server_is_reported_as_a_stall_by_name(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.stop_replying_after = 10;
+    misbehave(&behaviour);
+    fixture->params.connections = 2;
+    fixture->params.pipeline_depth = 3;
+    fixture->params.request_limit = 0;
+    fixture->params.stall_seconds = 0.3;
+    struct timespec before;
+    struct timespec after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    const load_results *results = run_to_the_end(fixture);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    double took = (double)(after.tv_sec - before.tv_sec) + (after.tv_nsec - before.tv_nsec) / 1e9;
+    assert_true(took >= 0.3 && took < 5.0);
+    assert_int_equal(results->errors[LOAD_ERROR_STALL], 2);
+    assert_int_equal(results->replies, 20);
+    assert_starts_with(results->connections[1].progress.error,
+                       "connection 1 (fake 127.0.0.1:6379): no reply for 0.");
+    assert_contains(results->connections[1].progress.error, " s with 3 requests outstanding");
+    assert_int_equal(results->connections[1].progress.outstanding, 3);
+    assert_int_equal(results->connections[1].progress.replies, 10);
+}
+
+static void test_garbage_from_the_server_is_a_protocol_error(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.garbage_after = 5;
+    misbehave(&behaviour);
+    fixture->params.request_limit = 100;
+    fixture->params.set_fraction = 1.0; /* five "+OK\r\n" replies: the garbage is byte 25 */
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->errors[LOAD_ERROR_PROTOCOL], 1);
+    assert_int_equal(results->replies, 5);
+    assert_string_equal(results->connections[0].progress.error,
+                        "connection 0 (fake 127.0.0.1:6379): RESP byte 25: unknown reply type "
+                        "byte 0x21");
+}
+
+static void test_refused_connection_is_a_connect_error_and_others_are_unaffected(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.refuse_connections = 1;
+    misbehave(&behaviour);
+    fixture->params.connections = 3;
+    fixture->params.threads = 3;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->errors[LOAD_ERROR_CONNECT], 3);
+    assert_int_equal(results->replies, 0);
+    assert_string_equal(results->connections[2].progress.error,
+                        "connection 2 (fake 127.0.0.1:6379): connect to 127.0.0.1:6379: "
+                        "connection refused (fake)");
+}
+
+static void test_progress_is_readable_while_running_and_stop_ends_the_run(void **state)
+{
+    engine_fixture *fixture = *state;
+    fixture->params.connections = 3;
+    fixture->params.threads = 2;
+    fixture->params.request_limit = 0; /* until stopped */
+    fixture->engine = load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error));
+    assert_non_null(fixture->engine);
+    load_connection_progress progress[3];
+    uint64_t replies = 0;
+    struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+    for (int attempt = 0; attempt < 500 && replies < 100; attempt++) {
+        nanosleep(&pause, NULL);
+        assert_int_equal(load_engine_progress(fixture->engine, progress, 3), 3);
+        replies = progress[0].replies;
+    }
+    assert_true(replies >= 100);
+    assert_int_equal(progress[0].state, LOAD_CONNECTION_RUNNING);
+    assert_true(progress[0].last_reply_ns > 0);
+    assert_string_equal(progress[2].name, "connection 2 (fake 127.0.0.1:6379)");
+    assert_int_equal(load_engine_wait(fixture->engine, 50), -1); /* still running */
+    assert_null(load_engine_results(fixture->engine));
+    load_engine_stop(fixture->engine);
+    assert_int_equal(load_engine_wait(fixture->engine, FINISH_WITHIN_MS), 0);
+    const load_results *results = load_engine_results(fixture->engine);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, results->requests_sent);
+}
+
+static void test_duration_ends_the_run_and_rate_limit_paces_it(void **state)
+{
+    engine_fixture *fixture = *state;
+    fixture->params.request_limit = 0;
+    fixture->params.duration_seconds = 0.5;
+    fixture->params.rate_limit_per_second = 200.0;
+    fixture->params.connections = 2;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    /* 200/s for 0.5 s is 100, plus a burst of one per connection: slack for slow CI. */
+    assert_in_range(results->replies, 60, 104);
+    assert_true(results->elapsed_seconds >= 0.5 && results->elapsed_seconds < 3.0);
+}
+
+static void test_invalid_parameters_are_refused_with_a_reason(void **state)
+{
+    engine_fixture *fixture = *state;
+    fixture->params.port = 0;
+    assert_null(load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error)));
+    assert_string_equal(fixture->error, "port 0 is not in 1..65535");
+    fixture->params.port = 6379;
+    fixture->params.transport = NULL;
+    fixture->params.transport_name = "carrier-pigeon";
+    assert_null(load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error)));
+    assert_string_equal(fixture->error,
+                        "unknown transport \"carrier-pigeon\" (expected tcp or rdma)");
+    fixture->params.transport = &fake_transport;
+    fixture->params.value_sizes = (value_size_spec){.minimum = 10, .maximum = 5};
+    assert_null(load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error)));
+    assert_string_equal(fixture->error, "value size range [10, 5] is empty");
+}
+
+static void test_results_json_carries_totals_errors_and_connections(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.garbage_after = 3;
+    misbehave(&behaviour);
+    fixture->params.connections = 2;
+    fixture->params.request_limit = 50;
+    const load_results *results = run_to_the_end(fixture);
+    json_t *document = load_results_to_json(results);
+    assert_non_null(document);
+    assert_int_equal(json_integer_value(json_object_get(document, "replies")), 6);
+    json_t *errors = json_object_get(document, "errors");
+    assert_int_equal(json_integer_value(json_object_get(errors, "protocol")), 2);
+    assert_int_equal(json_integer_value(json_object_get(errors, "stall")), 0);
+    json_t *latency = json_object_get(document, "latency");
+    assert_int_equal(json_integer_value(json_object_get(latency, "count")), 6);
+    json_t *connections = json_object_get(document, "connections");
+    assert_int_equal(json_array_size(connections), 2);
+    json_t *first = json_array_get(connections, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "state")), "failed");
+    assert_string_equal(json_string_value(json_object_get(first, "error_class")), "protocol");
+    assert_int_equal(json_array_size(json_object_get(document, "per_second")),
+                     results->second_count);
+    json_decref(document);
+
+    /* The written form parses back to the same totals. */
+    char *text = NULL;
+    size_t text_length = 0;
+    FILE *stream = open_memstream(&text, &text_length);
+    assert_int_equal(
+        load_results_write_json(results, stream, fixture->error, sizeof(fixture->error)), 0);
+    fclose(stream);
+    json_t *parsed = json_loads(text, 0, NULL);
+    assert_non_null(parsed);
+    assert_int_equal(json_integer_value(json_object_get(parsed, "failed_connections")), 2);
+    json_decref(parsed);
+    free(text);
+}
+
+int main(void)
+{
+#define ENGINE_TEST(name) cmocka_unit_test_setup_teardown(name, create_fixture, destroy_fixture)
+    const struct CMUnitTest tests[] = {
+        ENGINE_TEST(test_request_limit_is_met_exactly_and_the_counts_add_up),
+        ENGINE_TEST(test_value_sizes_from_a_list_survive_tiny_reads_and_writes),
+        ENGINE_TEST(test_corrupted_value_fails_the_connection_naming_key_and_offset),
+        ENGINE_TEST(test_nil_for_an_acknowledged_key_is_a_verify_error),
+        ENGINE_TEST(test_error_replies_are_counted_without_ending_the_connection),
+        ENGINE_TEST(test_silent_server_is_reported_as_a_stall_by_name),
+        ENGINE_TEST(test_garbage_from_the_server_is_a_protocol_error),
+        ENGINE_TEST(test_refused_connection_is_a_connect_error_and_others_are_unaffected),
+        ENGINE_TEST(test_progress_is_readable_while_running_and_stop_ends_the_run),
+        ENGINE_TEST(test_duration_ends_the_run_and_rate_limit_paces_it),
+        ENGINE_TEST(test_invalid_parameters_are_refused_with_a_reason),
+        ENGINE_TEST(test_results_json_carries_totals_errors_and_connections),
+    };
+#undef ENGINE_TEST
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
