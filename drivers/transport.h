@@ -10,10 +10,17 @@
  * - The caller, for every epoll event, calls `watch->transport->handle_event`, then
  *   drains `read` until it returns 0 and retries any unwritten output with `write`.
  *   (The RDMA completion channel is edge-triggered: data left unread raises no event.)
- * - `tick` is called at least every 100 ms and enforces every bounded wait
- *   (address and route resolution, connect, peer silence).
+ * - `tick` is called at least every 100 ms, with `now_ns` read from CLOCK_MONOTONIC,
+ *   and enforces every bounded wait (address and route resolution, connect).
+ * - `write` returning 0 means "not now": the TCP socket is full, or the RDMA peer's
+ *   buffer is full or not yet advertised. The event that makes room (EPOLLOUT, or the
+ *   peer's RegisterXferMemory on the completion channel) reaches the caller's epoll.
  * - Errors end only the connection they happen on: the state becomes
- *   TRANSPORT_FAILED and `error` says why in one line.
+ *   TRANSPORT_FAILED and `error` says why in one line. An RDMA disconnect by the peer is
+ *   TRANSPORT_FAILED (the CM cannot tell orderly from abrupt); a TCP end of stream is
+ *   TRANSPORT_CLOSED. Bytes already taken in before an RDMA disconnect can still be read.
+ * - A connection that has failed or closed takes its fds out of the epoll set at once.
+ *   After `close`, events already returned by epoll_wait for its watches must be skipped.
  * - `close` releases everything the connection owns, in reverse order of creation,
  *   in any state.
  */
@@ -66,8 +73,7 @@ struct transport {
     transport_connection *(*open)(const transport_options *options, int epoll_fd, char *error,
                                   size_t error_size);
     /* Returns 0, or -1 when the connection has just failed or closed. */
-    int (*handle_event)(transport_connection *connection, transport_watch *watch,
-                        uint32_t events);
+    int (*handle_event)(transport_connection *connection, transport_watch *watch, uint32_t events);
     int (*tick)(transport_connection *connection, int64_t now_ns);
     transport_state (*state)(const transport_connection *connection);
     /* Copies up to size received bytes; 0 when nothing is ready, -1 on failure. */
