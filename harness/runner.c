@@ -41,7 +41,7 @@
  * driver's stall bound; this is the extra slack for its threads to wind down. */
 #define ENGINE_FINISH_SLACK_MS 10000
 /* Read-back after the load: how many keys of each fitting size are written and read. */
-#define READBACK_KEYS 32
+#define READBACK_KEYS 8
 #define ASSERTION_MARKERS_COUNT 3
 
 static const char *const assertion_markers[ASSERTION_MARKERS_COUNT] = {
@@ -233,6 +233,8 @@ typedef struct case_context {
     thread_cpu_sample previous_sample;
     bool have_previous_sample;
     double started_s;
+    double phase_started_s; /* when the current load phase began */
+    bool stopped_by_harness; /* our own stop is no crash */
     bool stacks_taken;
     bool stacks_written;
     double load_seconds;
@@ -241,6 +243,7 @@ typedef struct case_context {
     latency_histogram latency;
     uint64_t failed_connections;
     char connection_failure[LOAD_ERROR_TEXT_BYTES + 64];
+    char data_failure[LOAD_ERROR_TEXT_BYTES + 64]; /* the first verify or protocol error */
     bool environment_failure;
     char environment_error[512];
     FILE *log_stream;
@@ -342,16 +345,21 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     uint64_t verify_failures = 0;
     for (size_t i = 0; i < connection_count; i++) {
         load_connection_progress *one = &progress[i];
-        double since = one->last_reply_ns
-                           ? (double)(now_ns - one->last_reply_ns) / 1e9
-                           : elapsed_s;
+        /* Before its first reply a connection's wait counts from the start of its phase
+         * (the load, or one read-back step), not from the start of the case. */
+        double since = one->last_reply_ns ? (double)(now_ns - one->last_reply_ns) / 1e9
+                                          : now_s - context->phase_started_s;
         /* Only connections still waiting can be wedged; ended ones are judged by how
          * they ended (below and in the results). */
         bool waiting = one->state == LOAD_CONNECTION_RUNNING ||
                        one->state == LOAD_CONNECTION_DRAINING;
         connections[i] = (verdict_connection){one->name, waiting ? one->outstanding : 0, since};
-        if (one->error_class == LOAD_ERROR_VERIFY || one->error_class == LOAD_ERROR_PROTOCOL)
+        if (one->error_class == LOAD_ERROR_VERIFY || one->error_class == LOAD_ERROR_PROTOCOL) {
             verify_failures++;
+            if (!context->data_failure[0])
+                snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]",
+                         one->error, load_error_class_name(one->error_class));
+        }
         results_append_progress(context->results, elapsed_s, context->one_case->name,
                                 one->name, one->outstanding, since, one->replies, error,
                                 sizeof error);
@@ -435,29 +443,35 @@ static int run_watched(case_context *context, const load_engine_params *params)
                           ? (size_t)params->connections
                           : MAX_CONNECTIONS_WATCHED;
     load_connection_progress *progress = calloc(capacity, sizeof *progress);
+    context->phase_started_s = monotonic_s();
     int interval_ms = (int)context->one_case->settings.watchdog.sample_interval_ms;
     bool stop_sent = false;
     double stop_deadline = 0;
     for (;;) {
         int wait_rc = load_engine_wait(engine, interval_ms);
-        int declared = watchdog_sample(context, wait_rc == 0 ? NULL : engine, progress,
-                                       capacity);
-        if (declared == SCENARIO_VERDICT_SPIN || declared == SCENARIO_VERDICT_STALL)
-            capture_stacks(context);
         if (wait_rc == 0)
             break;
+        if (stop_sent) {
+            /* The verdict is in and the harness stopped the server itself: what follows
+             * is our own doing, not the server's behaviour, so it is not judged. */
+            if (monotonic_s() > stop_deadline)
+                break;
+            continue;
+        }
+        int declared = watchdog_sample(context, engine, progress, capacity);
+        if (declared == SCENARIO_VERDICT_SPIN || declared == SCENARIO_VERDICT_STALL)
+            capture_stacks(context);
         scenario_verdict verdict = verdict_judge_verdict(&context->judge);
         if (!stop_sent && (verdict != SCENARIO_VERDICT_PASS || process_interrupted())) {
             /* A verdict is in: the evidence is taken, so end the load. Stopping the
              * server ends connections that would otherwise wait for their stall bound. */
+            context->stopped_by_harness = true;
             server_stop(&context->running);
             load_engine_stop(engine);
             stop_sent = true;
             stop_deadline = monotonic_s() + params->stall_seconds +
                             ENGINE_FINISH_SLACK_MS / 1000.0;
         }
-        if (stop_sent && monotonic_s() > stop_deadline)
-            break;
     }
     if (load_engine_wait(engine, ENGINE_FINISH_SLACK_MS) == 0) {
         const load_results *results = load_engine_results(engine);
@@ -467,6 +481,11 @@ static int run_watched(case_context *context, const load_engine_params *params)
         latency_histogram_merge(&context->latency, &results->latency);
         for (size_t i = 0; i < results->connection_count; i++) {
             const load_connection_progress *one = &results->connections[i].progress;
+            if ((one->error_class == LOAD_ERROR_VERIFY ||
+                 one->error_class == LOAD_ERROR_PROTOCOL) &&
+                !context->data_failure[0])
+                snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]",
+                         one->error, load_error_class_name(one->error_class));
             if (one->error_class == LOAD_ERROR_CONNECT ||
                 one->error_class == LOAD_ERROR_TRANSPORT) {
                 context->failed_connections++;
@@ -519,6 +538,15 @@ static void read_back(case_context *context, const load_engine_params *load)
             return;
         phase.set_fraction = 0.0;
         phase.keys_written_before = true;
+        if (settings->server.io_threads > 1) {
+            /* One connection, and a receive buffer that holds every read-back reply
+             * without recycling: no reply ever crosses the end of the buffer, which is
+             * where the open 9.1.2 reply-direction bug strikes (large-reply.yaml). */
+            phase.connections = 1;
+            phase.threads = 1;
+            phase.pipeline_depth = 1;
+            phase.rdma_rx_bytes = READBACK_KEYS * (sizes[i] + 64) + 4096;
+        }
         if (run_watched(context, &phase) != 0)
             return;
     }
@@ -591,6 +619,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     context->started_s = monotonic_s();
     context->have_previous_sample = false;
     context->stacks_taken = false;
+    context->stopped_by_harness = false;
 
     load_engine_params params;
     size_t size_storage[SCENARIO_LIST_MAX];
@@ -606,7 +635,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     probe_finish(&context->probe);
     /* A last look: a crash at the very end still counts. */
     if (verdict_judge_verdict(&context->judge) == SCENARIO_VERDICT_PASS &&
-        !context->running.process.reaped) {
+        !context->stopped_by_harness) {
         load_connection_progress none;
         watchdog_sample(context, NULL, &none, 0);
     }
@@ -792,6 +821,11 @@ int runner_run(const runner_options *options)
                          "%" PRIu64 " connection(s) failed while the server ran: %s",
                          context->failed_connections, context->connection_failure);
             }
+            if (judgement.verdict == SCENARIO_VERDICT_DATA && context->data_failure[0]) {
+                size_t used = strlen(judgement.message);
+                snprintf(judgement.message + used, sizeof judgement.message - used,
+                         "; first data error: %s", context->data_failure);
+            }
             /* The evidence shown is that of the first repetition with the case's verdict. */
             const verdict_evidence *shown = &evidences[0];
             for (size_t r = 0; r < ran; r++) {
@@ -829,6 +863,8 @@ int runner_run(const runner_options *options)
                    finished.requests_per_second, judgement.message);
             if (judgement.verdict != SCENARIO_VERDICT_PASS)
                 printf("           evidence: %s\n", description);
+            if (judgement.verdict == SCENARIO_VERDICT_DATA && context->data_failure[0])
+                printf("           first data error: %s\n", context->data_failure);
             if (options->repro && (judgement.verdict == SCENARIO_VERDICT_SPIN ||
                                    judgement.verdict == SCENARIO_VERDICT_STALL)) {
                 print_evidence_for_repro(shown, run_dir);
