@@ -33,6 +33,11 @@
 /* The server under test listens on this port for TCP (loopback) and RDMA alike. */
 #define RUNNER_PORT 6379
 #define MAX_THREADS_SAMPLED 256
+/* /proc counts CPU time in 10 ms ticks, so over one 100 ms sample a fully busy thread
+ * reads anywhere from about 85% to 115%, and a single low reading would restart the spin
+ * window. The judge therefore sees each thread's CPU over the last half second (about
+ * +-2% of tick error); cpu.csv keeps the raw per-sample figures. */
+#define CPU_SMOOTHING_SAMPLES 5
 #define MAX_CONNECTIONS_WATCHED 1024
 /* The driver's own stall bound sits above the watchdog's, so the watchdog judges first
  * and the driver only ends what the watchdog already saw. */
@@ -232,6 +237,9 @@ typedef struct case_context {
     fault_state fault;
     thread_cpu_sample previous_sample;
     bool have_previous_sample;
+    /* The last samples, oldest first, for the smoothed CPU the judge sees. */
+    thread_cpu_sample history[CPU_SMOOTHING_SAMPLES];
+    size_t history_count;
     double started_s;
     double phase_started_s; /* when the current load phase began */
     bool stopped_by_harness; /* our own stop is no crash */
@@ -320,6 +328,8 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     thread_cpu_sample sample;
     char error[256];
     pid_t pid = context->running.process.pid;
+    thread_cpu_usage smoothed[MAX_THREADS_SAMPLED];
+    size_t smoothed_count = 0;
     if (!context->running.process.reaped &&
         thread_cpu_sample_take(pid, &sample, error, sizeof error) == 0) {
         if (context->have_previous_sample) {
@@ -328,14 +338,34 @@ static int watchdog_sample(case_context *context, load_engine *engine,
             thread_count = total < MAX_THREADS_SAMPLED ? total : MAX_THREADS_SAMPLED;
             thread_cpu_sample_free(&context->previous_sample);
         }
+        if (context->history_count > 0) {
+            size_t total = thread_cpu_usage_between(&context->history[0], &sample, smoothed,
+                                                    MAX_THREADS_SAMPLED);
+            smoothed_count = total < MAX_THREADS_SAMPLED ? total : MAX_THREADS_SAMPLED;
+        }
+        if (context->history_count == CPU_SMOOTHING_SAMPLES) {
+            thread_cpu_sample_free(&context->history[0]);
+            memmove(&context->history[0], &context->history[1],
+                    (CPU_SMOOTHING_SAMPLES - 1) * sizeof context->history[0]);
+            context->history_count--;
+        }
+        /* The history keeps its own copy of the sample; previous_sample owns this one. */
+        thread_cpu_sample copy = sample;
+        copy.threads = malloc(sample.thread_count * sizeof *sample.threads + 1);
+        if (copy.threads) {
+            memcpy(copy.threads, sample.threads, sample.thread_count * sizeof *sample.threads);
+            context->history[context->history_count++] = copy;
+        }
         context->previous_sample = sample;
         context->have_previous_sample = true;
     }
-    for (size_t i = 0; i < thread_count; i++) {
-        threads[i] = (verdict_thread_cpu){usage[i].name, usage[i].tid, usage[i].cpu_percent};
+    for (size_t i = 0; i < thread_count; i++)
         results_append_cpu(context->results, elapsed_s, usage[i].tid, usage[i].name,
                            usage[i].cpu_percent, context->one_case->name, error, sizeof error);
-    }
+    for (size_t i = 0; i < smoothed_count; i++)
+        threads[i] = (verdict_thread_cpu){smoothed[i].name, smoothed[i].tid,
+                                          smoothed[i].cpu_percent};
+    thread_count = smoothed_count;
 
     size_t connection_total = engine ? load_engine_progress(engine, progress, progress_capacity)
                                      : 0;
@@ -645,6 +675,9 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     if (context->have_previous_sample)
         thread_cpu_sample_free(&context->previous_sample);
     context->have_previous_sample = false;
+    for (size_t i = 0; i < context->history_count; i++)
+        thread_cpu_sample_free(&context->history[i]);
+    context->history_count = 0;
     server_stop(&context->running);
     if (context->fault.connection_fd >= 0)
         close(context->fault.connection_fd);
