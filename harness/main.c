@@ -244,6 +244,61 @@ static int inside_run(const cli_options *options, bool repro)
     return runner_run(&run);
 }
 
+/* Inside the test bed, for integration scripts: start the server under test with RDMA
+ * (IO threads forced active when more than one), say "ready pid=N", hold it until
+ * SIGTERM or SIGINT, then stop and reap it. Arguments: IO_THREADS PORT DIR. */
+static int inside_serve(const cli_options *options)
+{
+    const char *server_path = getenv("VALKEY_SERVER");
+    const char *module_path = getenv("VALKEY_RDMA_MODULE");
+    const char *address = getenv("TESTBED_ADDRESS");
+    if (options->scenario_count != 3 || !server_path || !address) {
+        fprintf(stderr, "inside serve IO_THREADS PORT DIR, with VALKEY_SERVER and "
+                        "TESTBED_ADDRESS set\n");
+        return EXIT_USAGE;
+    }
+    int io_threads = atoi(options->scenario_paths[0]);
+    int port = atoi(options->scenario_paths[1]);
+    const char *dir = options->scenario_paths[2];
+    char error[512];
+    server_version version;
+    if (io_threads < 1 || port < 1 || port > 65535 ||
+        server_build_read_version(server_path, &version, error, sizeof error) != 0) {
+        fprintf(stderr, "inside serve: bad arguments or server\n");
+        return EXIT_USAGE;
+    }
+    char log_path[PATH_MAX];
+    snprintf(log_path, sizeof log_path, "%s/server.log", dir);
+    server_settings settings = {
+        .server_path = server_path,
+        .rdma_module_path = module_path && module_path[0] ? module_path : NULL,
+        .version = version,
+        .rdma_address = address,
+        .port = port,
+        .io_threads = io_threads,
+        .io_threads_always_active = io_threads > 1,
+        .working_dir = dir,
+        .log_file = log_path,
+    };
+    server running;
+    if (server_start(&running, &settings, error, sizeof error) != 0 ||
+        server_wait_ready(&running, SERVER_READY_TIMEOUT_MS, error, sizeof error) != 0) {
+        fprintf(stderr, "inside serve: %s\n", error);
+        server_stop(&running);
+        return EXIT_ENVIRONMENT;
+    }
+    printf("ready pid=%d\n", (int)running.process.pid);
+    fflush(stdout);
+    int outcome = process_wait_for(&running.process, -1);
+    if (outcome == PROCESS_EXITED) {
+        fprintf(stderr, "inside serve: the server exited with %d\n",
+                process_exit_code(&running.process));
+        return EXIT_UNEXPECTED_VERDICT;
+    }
+    server_stop(&running);
+    return EXIT_AS_EXPECTED;
+}
+
 static int run_step(char *const argv[], const char *what)
 {
     process child;
@@ -322,6 +377,8 @@ int main(int argc, char **argv)
     if (options.command == CLI_COMMAND_INSIDE) {
         if (strcmp(options.inside_job, "smoke") == 0)
             return inside_smoke();
+        if (strcmp(options.inside_job, "serve") == 0)
+            return inside_serve(&options);
         if (strcmp(options.inside_job, "run") == 0)
             return inside_run(&options, false);
         if (strcmp(options.inside_job, "repro") == 0)
