@@ -26,6 +26,9 @@
 #define CHART_WIDTH 1000
 #define CHART_HEIGHT 600
 #define CHART_FONT "sans,11"
+/* Roughly: the width of one character of CHART_FONT, and of the plot between its margins. */
+#define LABEL_CHARACTER_PIXELS 8
+#define PLOT_WIDTH_PIXELS 700
 /* Case names on the x axis slant when there are many; they need this much more room. */
 #define ROTATED_LABELS_EXTRA_HEIGHT 100
 /* More power-of-two ticks than this on the size axis crowd the labels; every other one
@@ -147,9 +150,12 @@ static void case_axis_label(const report *r, const report_case *one, char *out, 
 {
     const char *name = one->name;
     size_t scenario_length = r->scenario ? strlen(r->scenario) : 0;
+    const char *slash = strchr(name, '/');
     if (scenario_length > 0 && strncmp(name, r->scenario, scenario_length) == 0 &&
         name[scenario_length] == '/')
         name += scenario_length + 1;
+    else if (r->scenario == NULL && slash != NULL && slash[1] != '\0')
+        name = slash + 1; /* no scenario known: whatever comes before the '/' */
     size_t used = 0;
     for (const char *c = name; *c != '\0' && used + 1 < out_size;) {
         if (strncmp(c, "server.", 7) == 0) {
@@ -167,12 +173,35 @@ static void case_axis_label(const report *r, const report_case *one, char *out, 
         snprintf(out + AXIS_LABEL_MAX - 1, out_size - (AXIS_LABEL_MAX - 1), "…");
 }
 
+/* Whether case labels of at most longest characters, count of them side by side, would run
+ * into each other on the x axis, and so should slant. */
+static bool labels_need_rotation(size_t longest, size_t count)
+{
+    return count > 0 && longest * LABEL_CHARACTER_PIXELS > PLOT_WIDTH_PIXELS / count;
+}
+
 /* Writes text as a gnuplot double-quoted string: backslash and quote escaped, control
  * characters (a newline in a case name) turned into spaces. */
 static void gnuplot_string(FILE *file, const char *text)
 {
     fputc('"', file);
     for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c != '\0'; c++) {
+        if (*c == '"' || *c == '\\')
+            fputc('\\', file);
+        fputc(*c < 0x20 ? ' ' : *c, file);
+    }
+    fputc('"', file);
+}
+
+/* As gnuplot_string, but a '\n' in text stays a line break of the label. */
+static void gnuplot_string_with_newlines(FILE *file, const char *text)
+{
+    fputc('"', file);
+    for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
+        if (*c == '\n') {
+            fputs("\\n", file);
+            continue;
+        }
         if (*c == '"' || *c == '\\')
             fputc('\\', file);
         fputc(*c < 0x20 ? ' ' : *c, file);
@@ -708,12 +737,12 @@ static int render_latency(report *r, char *error, size_t error_size)
     }
     fprintf(data, "# Latency percentiles in microseconds, one row per case (NaN: none).\n"
                   "# case p50 p90 p99 p99.9 max\n");
-    bool long_labels = r->case_count > 4;
+    size_t longest = 0;
     for (size_t i = 0; i < r->case_count; i++) {
         const report_case *c = &r->cases[i];
         char label[AXIS_LABEL_MAX * 4];
         case_axis_label(r, c, label, sizeof label);
-        long_labels |= strlen(label) > 100 / (r->case_count + 1);
+        longest = strlen(label) > longest ? strlen(label) : longest;
         fprintf(data, "# %zu: ", i + 1);
         for (const char *ch = c->name; *ch; ch++)
             fputc((unsigned char)*ch < 0x20 ? ' ' : *ch, data);
@@ -727,6 +756,7 @@ static int render_latency(report *r, char *error, size_t error_size)
         fputc('\n', data);
     }
 
+    bool long_labels = labels_need_rotation(longest, r->case_count);
     int height = CHART_HEIGHT + (long_labels ? ROTATED_LABELS_EXTRA_HEIGHT : 0);
     r->latency_height = height;
     script_begin(script, "latency", height);
@@ -1124,6 +1154,27 @@ int report_render(const char *run_dir, char *error, size_t error_size)
 /* Points spread sideways over this width so equal samples stay visible. */
 #define COMPARISON_JITTER 0.12
 
+static int compare_doubles(const void *a, const void *b)
+{
+    double left = *(const double *)a, right = *(const double *)b;
+    return (left > right) - (left < right);
+}
+
+/* The median of count samples; 1 when there are none (a harmless divisor). */
+static double median_of(const double *samples, size_t count)
+{
+    if (count == 0)
+        return 1;
+    double *sorted = malloc(count * sizeof *sorted);
+    if (sorted == NULL)
+        return samples[0];
+    memcpy(sorted, samples, count * sizeof *sorted);
+    qsort(sorted, count, sizeof *sorted, compare_doubles);
+    double median = count % 2 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2;
+    free(sorted);
+    return median == 0 ? 1 : median;
+}
+
 static void write_samples(FILE *data, const char *name, const char *side, const double *samples,
                           size_t count)
 {
@@ -1171,26 +1222,58 @@ int report_render_comparison(const char *run_dir, const char *value_label,
                       cases[i].candidate_count);
     }
 
-    bool long_labels = case_count > 4;
+    /* Cases differ by orders of magnitude (1 KiB against 16 MiB values), so each case is
+     * drawn relative to its own baseline median; the data file keeps the raw samples. */
+    double *reference = calloc(case_count, sizeof *reference);
+    double *candidate_median = calloc(case_count, sizeof *candidate_median);
+    char(*labels)[AXIS_LABEL_MAX * 4] = calloc(case_count, sizeof *labels);
+    if (reference == NULL || candidate_median == NULL || labels == NULL) {
+        free(reference);
+        free(candidate_median);
+        free(labels);
+        fclose(data);
+        fclose(script);
+        set_error(error, error_size, "%s: out of memory", data_path);
+        return -1;
+    }
+    size_t longest = 0;
+    for (size_t i = 0; i < case_count; i++) {
+        double baseline = median_of(cases[i].baseline, cases[i].baseline_count);
+        candidate_median[i] = median_of(cases[i].candidate, cases[i].candidate_count);
+        reference[i] = cases[i].baseline_count ? baseline : candidate_median[i];
+        report_case c = {.name = cases[i].name ? cases[i].name : ""};
+        case_axis_label(&r, &c, labels[i], sizeof labels[i]);
+        longest = strlen(labels[i]) > longest ? strlen(labels[i]) : longest;
+    }
+    bool long_labels = labels_need_rotation(longest, case_count);
     int height = CHART_HEIGHT + (long_labels ? ROTATED_LABELS_EXTRA_HEIGHT : 0);
     script_begin(script, "comparison", height);
-    fprintf(script, "set title \"Baseline against candidate, per case\"\n"
+    fprintf(script, "set title \"Baseline against candidate, per case\\n"
+                    "(100%% = the case's baseline median)\"\n"
                     "set ylabel ");
     gnuplot_string(script, value_label);
     fprintf(script,
-            "\nset xlabel \"case\"\n"
+            " . \", %% of the baseline median\"\n"
+            /* The tick labels have two lines; gnuplot leaves room for one. */
+            "set xlabel \"case (medians: baseline → candidate)\" offset 0,-1\n"
             "set xrange [0.4:%zu.6]\n"
             "set style fill solid 0.35 border -1\n"
             "set style boxplot nooutliers\n"
-            "set key outside top center horizontal\n"
+            "set key outside right top vertical\n"
+            "set arrow from graph 0, first 100 to graph 1, first 100 nohead dt 3 "
+            "lc rgb '#888888' back\n"
             "set xtics nomirror %s(",
             case_count, long_labels ? "rotate by -25 " : "");
     for (size_t i = 0; i < case_count; i++) {
+        char label[AXIS_LABEL_MAX * 6];
+        char baseline_text[32] = "none", candidate_text[32] = "none";
+        if (cases[i].baseline_count)
+            snprintf(baseline_text, sizeof baseline_text, "%.4g", reference[i]);
+        if (cases[i].candidate_count)
+            snprintf(candidate_text, sizeof candidate_text, "%.4g", candidate_median[i]);
+        snprintf(label, sizeof label, "%s\n%s → %s", labels[i], baseline_text, candidate_text);
         fprintf(script, "%s", i ? ", " : "");
-        char label[AXIS_LABEL_MAX * 4];
-        report_case c = {.name = cases[i].name ? cases[i].name : ""};
-        case_axis_label(&r, &c, label, sizeof label);
-        gnuplot_string(script, label);
+        gnuplot_string_with_newlines(script, label);
         fprintf(script, " %zu", i + 1);
     }
     fprintf(script, ")\nplot ");
@@ -1211,20 +1294,24 @@ int report_render_comparison(const char *run_dir, const char *value_label,
             double x = (double)(i + 1) + sides[side].offset;
             size_t block = 2 * i + (size_t)side;
             fprintf(script,
-                    "%s'report-comparison.dat' index %zu using (%.2f):1:(%.2f) with boxplot "
-                    "lc rgb '%s' %s%s%s, \\\n     "
+                    "%s'report-comparison.dat' index %zu using (%.2f):($1 * 100 / %.9g):(%.2f) "
+                    "with boxplot lc rgb '%s' %s%s%s, \\\n     "
                     "'report-comparison.dat' index %zu using (%.2f + ((int($0) * 7) %% 11 / 10.0 "
-                    "- 0.5) * %.2f):1 with points pt 7 ps 0.6 lc rgb '%s' notitle",
-                    first_clause ? "" : ", \\\n     ", block, x, COMPARISON_BOX_WIDTH,
+                    "- 0.5) * %.2f):($1 * 100 / %.9g) with points pt 7 ps 0.6 lc rgb '%s' "
+                    "notitle",
+                    first_clause ? "" : ", \\\n     ", block, x, reference[i], COMPARISON_BOX_WIDTH,
                     sides[side].box_color, titled ? "notitle" : "title \"",
                     titled ? "" : sides[side].title, titled ? "" : "\"", block, x,
-                    COMPARISON_JITTER, sides[side].point_color);
+                    COMPARISON_JITTER, reference[i], sides[side].point_color);
             titled = true;
             first_clause = false;
         }
     }
     fputc('\n', script);
     script_end(script, "comparison", height);
+    free(reference);
+    free(candidate_median);
+    free(labels);
     int status = close_written(data, data_path, error, error_size);
     if (status != 0)
         fclose(script);
