@@ -701,7 +701,10 @@ static void write_latency_axis(FILE *script, double smallest_us, double largest_
         high++;
     /* A hair beyond the decades: a tick exactly on the frame of a log axis can round
      * outside it and lose its label. */
-    fprintf(script, "set logscale y 10\nset yrange [%.6g:%.6g]\nset ytics (", pow(10, low) * 0.98,
+    /* Bars grow from the bottom of the frame: start it at most half the smallest value
+     * below, so that the shortest bar still shows. */
+    double bottom = fmin(pow(10, low) * 0.98, smallest_us / 2);
+    fprintf(script, "set logscale y 10\nset yrange [%.6g:%.6g]\nset ytics (", bottom,
             pow(10, high) * 1.02);
     for (int power = low; power <= high; power++) {
         char label[32];
