@@ -26,6 +26,8 @@ static const char usage_text[] =
     "  repro             the one-line reproduction of valkey-io/valkey#1385: runs\n"
     "                    scenarios/busy-loop.yaml; REPRODUCED and exit 1 on a build with\n"
     "                    the bug, PASS and exit 0 on a fixed one\n"
+    "  report RESULTS_DIR...  redraw the gnuplot charts and index.html of results folders\n"
+    "                    (runs draw their report themselves)\n"
     "  exec -- CMD ARGS  run CMD inside the test bed (an RDMA device up, memlock unlimited,\n"
     "                    this repository at the same path, results/ and build/ writable)\n"
     "                    and exit with its exit status\n"
@@ -89,6 +91,7 @@ static const command_name command_names[] = {
     {"exec", CLI_COMMAND_EXEC},
     {"run", CLI_COMMAND_RUN},
     {"repro", CLI_COMMAND_REPRO},
+    {"report", CLI_COMMAND_REPORT},
     {"test", CLI_COMMAND_TEST},
     {"help", CLI_COMMAND_HELP},
     {"inside", CLI_COMMAND_INSIDE},
@@ -135,6 +138,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             break;
         }
         if (word[0] != '-' && (options->command == CLI_COMMAND_RUN ||
+                               options->command == CLI_COMMAND_REPORT ||
                                options->command == CLI_COMMAND_INSIDE)) {
             if (options->scenario_count == CLI_MAX_SCENARIOS) {
                 snprintf(error, error_size, "more than %d scenario files", CLI_MAX_SCENARIOS);
@@ -217,6 +221,10 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
     }
     if (options->rdma_module_path && !options->server_path) {
         snprintf(error, error_size, "--rdma-module needs --server");
+        return -1;
+    }
+    if (options->command == CLI_COMMAND_REPORT && options->scenario_count == 0) {
+        snprintf(error, error_size, "report needs at least one results folder");
         return -1;
     }
     if (options->command == CLI_COMMAND_RUN && options->scenario_count == 0) {

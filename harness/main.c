@@ -3,6 +3,7 @@
  * It parses the command line, finds the server under test, brings the test bed up and
  * runs each job inside it in one go (one VM boot per job), then takes the test bed down.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "cli.h"
 #include "process.h"
+#include "report.h"
 #include "runner.h"
 #include "server.h"
 #include "server_build.h"
@@ -299,6 +301,33 @@ static int inside_serve(const cli_options *options)
     return EXIT_AS_EXPECTED;
 }
 
+/* Draws the report of every results folder whose summary.json changed since `since`. */
+static void report_new_runs(const char *repo_root, time_t since)
+{
+    char results_root[PATH_MAX];
+    snprintf(results_root, sizeof results_root, "%s/results", repo_root);
+    DIR *folder = opendir(results_root);
+    if (!folder)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(folder)) != NULL) {
+        if (entry->d_name[0] == '.' || strcmp(entry->d_name, "latest") == 0)
+            continue;
+        char run_dir[PATH_MAX], summary[PATH_MAX + 16];
+        snprintf(run_dir, sizeof run_dir, "%s/%s", results_root, entry->d_name);
+        snprintf(summary, sizeof summary, "%s/summary.json", run_dir);
+        struct stat info;
+        if (stat(summary, &info) != 0 || info.st_mtime < since)
+            continue;
+        char error[1024];
+        if (report_render(run_dir, error, sizeof error) != 0)
+            fprintf(stderr, "report: %s\n", error);
+        else
+            printf("report: %s/index.html\n", run_dir);
+    }
+    closedir(folder);
+}
+
 static int run_step(char *const argv[], const char *what)
 {
     process child;
@@ -395,7 +424,20 @@ int main(int argc, char **argv)
 
     char repo_root[PATH_MAX], cache_dir[PATH_MAX];
     repo_root_of(repo_root, sizeof repo_root);
+    if (options.command == CLI_COMMAND_REPORT) {
+        int failed = 0;
+        for (int i = 0; i < options.scenario_count; i++) {
+            if (report_render(options.scenario_paths[i], error, sizeof error) != 0) {
+                fprintf(stderr, "run.sh report: %s\n", error);
+                failed = 1;
+            } else {
+                printf("report: %s/index.html\n", options.scenario_paths[i]);
+            }
+        }
+        return failed ? EXIT_USAGE : EXIT_AS_EXPECTED;
+    }
     cache_dir_of(&options, cache_dir, sizeof cache_dir);
+    time_t job_started = time(NULL) - 1;
 
     /* The scenario files of each job, checked before anything is provisioned or run:
      * a bad file costs no download and no boot. */
@@ -455,6 +497,8 @@ int main(int argc, char **argv)
             inside[count++] = (char *)options.scenario_paths[i];
         inside[count] = NULL;
         rc = run_in_testbed(&options, repo_root, cache_dir, &build, inside, true);
+        /* Charts are drawn on the host: gnuplot is quicker here than under emulation. */
+        report_new_runs(repo_root, job_started);
         break;
     }
     default:
