@@ -34,6 +34,11 @@ expect 2 "--server $scratch/missing: no such file" --server "$scratch/missing"
 expect 2 'not a Valkey server' --server "$scratch/redis-server"
 expect 2 "--rdma-module $scratch/none.so: no such file" --server "$scratch/valkey-server" --rdma-module "$scratch/none.so"
 expect 2 'is not a Valkey source tree' --cache "$scratch/cache" --valkey-src "$scratch/not-valkey"
+# A bad scenario: file:line:col, exit 2, nothing run (no test bed is brought up).
+expect 2 "tests/data/scenarios/bad/duplicate-key.yaml:4:3: duplicate key 'connections' in client" \
+    run tests/data/scenarios/bad/duplicate-key.yaml
+expect 2 '--case nope: no such case in the given scenarios' run --case nope scenarios/busy-loop.yaml
+expect 2 'run needs at least one scenario file' run
 # A test bed that cannot come up is an environment error. Only where native RDMA is
 # impossible (no device, no rdma_rxe), as on this project's CI host.
 if [ ! -d /sys/class/infiniband ] && ! modprobe --dry-run --quiet rdma_rxe 2>/dev/null; then
