@@ -36,8 +36,8 @@ expect 2 "--rdma-module $scratch/none.so: no such file" --server "$scratch/valke
 expect 2 'is not a Valkey source tree' --cache "$scratch/cache" --valkey-src "$scratch/not-valkey"
 # A bad scenario: file:line:col, exit 2, nothing run (no test bed is brought up).
 expect 2 "tests/data/scenarios/bad/duplicate-key.yaml:4:3: duplicate key 'connections' in client" \
-    run tests/data/scenarios/bad/duplicate-key.yaml
-expect 2 '--case nope: no such case in the given scenarios' run --case nope scenarios/busy-loop.yaml
+    run "$root/tests/data/scenarios/bad/duplicate-key.yaml"
+expect 2 '--case nope: no such case in the given scenarios' run --case nope "$root/scenarios/busy-loop.yaml"
 expect 2 'run needs at least one scenario file' run
 # A test bed that cannot come up is an environment error. Only where native RDMA is
 # impossible (no device, no rdma_rxe), as on this project's CI host.
