@@ -28,6 +28,9 @@ static const char usage_text[] =
     "                    the bug, PASS and exit 0 on a fixed one\n"
     "  report RESULTS_DIR...  redraw the gnuplot charts and index.html of results folders\n"
     "                    (runs draw their report themselves)\n"
+    "  bench driver      our driver against valkey-benchmark --rdma and ib_write_bw -R,\n"
+    "                    side by side in one test bed run; prints a table and\n"
+    "                    ratio_min=X link_ratio_min=Y rss_ok=yes|no\n"
     "  exec -- CMD ARGS  run CMD inside the test bed (an RDMA device up, memlock unlimited,\n"
     "                    this repository at the same path, results/ and build/ writable)\n"
     "                    and exit with its exit status\n"
@@ -92,6 +95,7 @@ static const command_name command_names[] = {
     {"run", CLI_COMMAND_RUN},
     {"repro", CLI_COMMAND_REPRO},
     {"report", CLI_COMMAND_REPORT},
+    {"bench", CLI_COMMAND_BENCH},
     {"test", CLI_COMMAND_TEST},
     {"help", CLI_COMMAND_HELP},
     {"inside", CLI_COMMAND_INSIDE},
@@ -139,6 +143,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
         }
         if (word[0] != '-' && (options->command == CLI_COMMAND_RUN ||
                                options->command == CLI_COMMAND_REPORT ||
+                               options->command == CLI_COMMAND_BENCH ||
                                options->command == CLI_COMMAND_INSIDE)) {
             if (options->scenario_count == CLI_MAX_SCENARIOS) {
                 snprintf(error, error_size, "more than %d scenario files", CLI_MAX_SCENARIOS);
@@ -221,6 +226,11 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
     }
     if (options->rdma_module_path && !options->server_path) {
         snprintf(error, error_size, "--rdma-module needs --server");
+        return -1;
+    }
+    if (options->command == CLI_COMMAND_BENCH &&
+        (options->scenario_count != 1 || strcmp(options->scenario_paths[0], "driver") != 0)) {
+        snprintf(error, error_size, "bench takes one benchmark name: driver");
         return -1;
     }
     if (options->command == CLI_COMMAND_REPORT && options->scenario_count == 0) {

@@ -475,6 +475,14 @@ int main(int argc, char **argv)
     case CLI_COMMAND_TEST:
         rc = command_test(&options, repo_root, cache_dir, &build);
         break;
+    case CLI_COMMAND_BENCH: {
+        char script[PATH_MAX], build_dir[PATH_MAX];
+        snprintf(script, sizeof script, "%s/harness/bench/driver.sh", repo_root);
+        snprintf(build_dir, sizeof build_dir, "%s/build/main", repo_root);
+        char *inside[] = {script, build_dir, NULL};
+        rc = run_in_testbed(&options, repo_root, cache_dir, &build, inside, true);
+        break;
+    }
     case CLI_COMMAND_MAIN:
     case CLI_COMMAND_RUN:
     case CLI_COMMAND_REPRO: {
