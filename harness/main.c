@@ -242,6 +242,7 @@ static int inside_run(const cli_options *options, bool repro)
         .rdma_address = address,
         .testbed_description = testbed_text,
         .repro = repro,
+        .live_progress = getenv("VALKEY_RDMA_HARNESS_TTY") != NULL,
     };
     return runner_run(&run);
 }
@@ -403,6 +404,9 @@ int main(int argc, char **argv)
         return EXIT_AS_EXPECTED;
     }
     process_install_interrupt_handlers();
+    /* The test bed's output reaches a terminal through us: tell the inside job so. */
+    if (options.command != CLI_COMMAND_INSIDE && isatty(STDOUT_FILENO))
+        setenv("VALKEY_RDMA_HARNESS_TTY", "1", 1);
     if (options.command == CLI_COMMAND_INSIDE) {
         if (strcmp(options.inside_job, "smoke") == 0)
             return inside_smoke();

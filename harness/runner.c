@@ -47,6 +47,8 @@
 #define ENGINE_FINISH_SLACK_MS 10000
 /* Read-back after the load: how many keys of each fitting size are written and read. */
 #define READBACK_KEYS 8
+/* How often the live progress line is redrawn on a terminal. */
+#define LIVE_PROGRESS_INTERVAL_S 1.0
 #define ASSERTION_MARKERS_COUNT 3
 
 static const char *const assertion_markers[ASSERTION_MARKERS_COUNT] = {
@@ -477,6 +479,7 @@ static int run_watched(case_context *context, const load_engine_params *params)
     int interval_ms = (int)context->one_case->settings.watchdog.sample_interval_ms;
     bool stop_sent = false;
     double stop_deadline = 0;
+    double next_progress_line = 0;
     for (;;) {
         int wait_rc = load_engine_wait(engine, interval_ms);
         if (wait_rc == 0)
@@ -489,6 +492,22 @@ static int run_watched(case_context *context, const load_engine_params *params)
             continue;
         }
         int declared = watchdog_sample(context, engine, progress, capacity);
+        if (context->options->live_progress && monotonic_s() >= next_progress_line) {
+            next_progress_line = monotonic_s() + LIVE_PROGRESS_INTERVAL_S;
+            uint64_t replies = 0, outstanding = 0;
+            size_t shown = (size_t)params->connections < capacity ? (size_t)params->connections
+                                                                 : capacity;
+            for (size_t i = 0; i < shown; i++) {
+                replies += progress[i].replies;
+                outstanding += progress[i].outstanding;
+            }
+            printf("\r\033[K  %s, repetition %d: %.1f s, %" PRIu64 " replies, %" PRIu64
+                   " outstanding, so far %s",
+                   context->one_case->name, context->repetition + 1,
+                   monotonic_s() - context->started_s, replies, outstanding,
+                   verdict_label(verdict_judge_verdict(&context->judge)));
+            fflush(stdout);
+        }
         if (declared == SCENARIO_VERDICT_SPIN || declared == SCENARIO_VERDICT_STALL)
             capture_stacks(context);
         scenario_verdict verdict = verdict_judge_verdict(&context->judge);
@@ -891,6 +910,8 @@ int runner_run(const runner_options *options)
             }
             char description[1024];
             verdict_evidence_describe(shown, description, sizeof description);
+            if (options->live_progress)
+                printf("\r\033[K");
             printf("%-10s %-5s %-60s %8.0f ops/s  %s\n", outcome_word(&judgement),
                    verdict_label(judgement.verdict), one_case->name,
                    finished.requests_per_second, judgement.message);

@@ -27,6 +27,7 @@ typedef struct runner_options {
     const char *rdma_address;
     const char *testbed_description;
     bool repro; /* print REPRODUCED / PASS the way ./run.sh repro promises */
+    bool live_progress; /* the output is a terminal: keep a progress line updated */
 } runner_options;
 
 /* Loads and checks every scenario file without running anything: 0, or EXIT_USAGE with
