@@ -153,12 +153,19 @@ static void deliver_control(peer *q, program *p)
         CHECK(terminal(q));
         return;
     }
-    if (message.opcode == RDMA_WIRE_REGISTER_XFER_MEMORY && !terminal(q)) {
-        CHECK(message.body.memory.length != 0);
+    if (message.opcode == RDMA_WIRE_REGISTER_XFER_MEMORY) {
+        uint32_t length = message.body.memory.length;
+        bool acceptable = length != 0 && length <= RDMA_WIRE_MAX_PEER_BUFFER_BYTES;
+        CHECK(terminal(q) == !acceptable);
+        if (!acceptable)
+            return;
         q->peer_addr = message.body.memory.addr;
         q->peer_length = message.body.memory.length;
         q->peer_used = 0;
+        return;
     }
+    /* Keepalives and feature messages are harmless. */
+    CHECK(!terminal(q));
 }
 
 static void deliver_write(peer *q, program *p)

@@ -196,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t rkey = take_u32(&p);
             rdma_tx_window before = tx;
             bool accepted = rdma_tx_window_on_register(&tx, addr, argument, rkey);
-            CHECK(accepted == (argument != 0));
+            CHECK(accepted == (argument != 0 && argument <= RDMA_WIRE_MAX_PEER_BUFFER_BYTES));
             if (accepted)
                 CHECK(tx.peer_addr == addr && tx.length == argument && tx.rkey == rkey &&
                       tx.offset == 0);
