@@ -8,7 +8,7 @@ function(link_fake_verbs target)
   foreach(symbol rdma_create_event_channel rdma_destroy_event_channel rdma_create_id
                  rdma_destroy_id rdma_resolve_addr rdma_resolve_route rdma_connect
                  rdma_disconnect rdma_get_cm_event rdma_ack_cm_event rdma_create_qp
-                 rdma_destroy_qp ibv_alloc_pd ibv_dealloc_pd ibv_reg_mr ibv_dereg_mr
+                 rdma_destroy_qp ibv_alloc_pd ibv_dealloc_pd ibv_reg_mr ibv_reg_mr_iova2 ibv_dereg_mr
                  ibv_create_comp_channel ibv_destroy_comp_channel ibv_create_cq ibv_destroy_cq
                  ibv_get_cq_event ibv_ack_cq_events)
     target_link_options(${target} PRIVATE "LINKER:--wrap=${symbol}")
