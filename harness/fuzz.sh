@@ -21,7 +21,8 @@ input_timeout_seconds=10
 rss_limit_mb=2048
 
 usage() {
-    echo "usage: fuzz.sh [all|${targets[*]// /|}] [SECONDS]" >&2
+    local IFS='|'
+    echo "usage: fuzz.sh [all|${targets[*]}] [SECONDS]" >&2
     exit 2
 }
 
@@ -71,6 +72,7 @@ if ! { CC=clang cmake -S "$root" -B "$build_dir" -DWITH_FUZZERS=ON -DWITH_TESTS=
     exit 125
 fi
 
+# Targets that crashed, leaked, hung or could not start.
 crashed=()
 for target in "${run_targets[@]}"; do
     binary=$build_dir/tests/fuzz/fuzz_$target
@@ -104,7 +106,7 @@ for target in "${run_targets[@]}"; do
 done
 
 if [[ ${#crashed[@]} -gt 0 ]]; then
-    echo "fuzz.sh: crashes in: ${crashed[*]}; inputs are in $root/results/fuzz/" >&2
+    echo "fuzz.sh: failed: ${crashed[*]}; crashing inputs and logs are in $root/results/fuzz/" >&2
     exit 1
 fi
 echo "fuzz.sh: no crashes"
