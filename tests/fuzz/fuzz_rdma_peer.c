@@ -75,16 +75,16 @@ typedef struct peer {
     int epoll_fd;
     transport_connection *connection;
     uint32_t rx_length;
-    uint8_t *our_buffer;     /* from our last RegisterXferMemory; NULL before it */
-    uint32_t our_offset;     /* where the peer's next write lands in it */
-    uint64_t written_total;  /* bytes the peer has written, for the pattern */
-    uint64_t read_total;     /* bytes the application has read */
-    uint64_t peer_addr;      /* the buffer the peer advertised last */
-    uint32_t peer_length;    /* 0 before its first valid advertisement */
-    uint32_t peer_used;      /* bytes our writes have filled of it */
-    int sends_seen;          /* fake.sends already checked */
-    int sends_completed;     /* fake.sends whose completion the peer reported */
-    uint64_t next_receive;   /* the slot the hardware consumes next */
+    uint8_t *our_buffer;    /* from our last RegisterXferMemory; NULL before it */
+    uint32_t our_offset;    /* where the peer's next write lands in it */
+    uint64_t written_total; /* bytes the peer has written, for the pattern */
+    uint64_t read_total;    /* bytes the application has read */
+    uint64_t peer_addr;     /* the buffer the peer advertised last */
+    uint32_t peer_length;   /* 0 before its first valid advertisement */
+    uint32_t peer_used;     /* bytes our writes have filled of it */
+    int sends_seen;         /* fake.sends already checked */
+    int sends_completed;    /* fake.sends whose completion the peer reported */
+    uint64_t next_receive;  /* the slot the hardware consumes next */
 } peer;
 
 static uint8_t pattern_byte(uint64_t index)
@@ -193,8 +193,8 @@ static void complete_our_send(peer *q)
         if (!send->signalled)
             continue;
         enum ibv_wc_opcode opcode = send->opcode == IBV_WR_SEND ? IBV_WC_SEND : IBV_WC_RDMA_WRITE;
-        fake_completion(&(struct ibv_wc){
-            .wr_id = send->wr_id, .status = IBV_WC_SUCCESS, .opcode = opcode});
+        fake_completion(
+            &(struct ibv_wc){.wr_id = send->wr_id, .status = IBV_WC_SUCCESS, .opcode = opcode});
         q->sends_completed++;
         pump(q);
         return;

@@ -5,7 +5,8 @@
  * parsed twice: in one piece, and in pieces whose sizes come from the seed (from single
  * bytes to the whole rest). Both must give the same replies and the same error, since the
  * reader promises to survive any split. Then the writer round trip: the stream cut into
- * arguments is encoded as a command, read back, and must give those arguments.
+ * arguments is encoded as a command, read back, and must give those arguments. And a
+ * reader destroyed with replies still queued must free them all.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -221,6 +222,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         options.max_bulk_bytes = FUZZ_MAX_BULK_BYTES;
     }
     compare_whole_and_split(&options, data, size, seed);
+    if (control & 8) {
+        /* Destroyed with replies still queued and one half read: the leak check sees
+         * whether destroy frees them all. */
+        resp_reader *reader = resp_reader_create(&options);
+        CHECK(reader != NULL);
+        resp_reader_feed(reader, data, size);
+        resp_reader_destroy(reader);
+    }
     if (control & 4)
         writer_round_trip(data, size, seed);
     return 0;
