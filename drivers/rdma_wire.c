@@ -150,7 +150,7 @@ void rdma_tx_window_init(rdma_tx_window *window)
 bool rdma_tx_window_on_register(rdma_tx_window *window, uint64_t addr, uint32_t length,
                                 uint32_t rkey)
 {
-    if (length == 0)
+    if (length == 0 || length > RDMA_WIRE_MAX_PEER_BUFFER_BYTES)
         return false;
     window->peer_addr = addr;
     window->length = length;

@@ -21,6 +21,10 @@
 
 /* Every control message on the wire is exactly this long; anything else is fatal. */
 #define RDMA_WIRE_MESSAGE_BYTES 32
+/* The largest receive buffer a peer may advertise. A Valkey server's rdma-rx-size is at
+ * most 16 MiB (VALKEY_RDMA_MAX_RX_SIZE); we size our send buffer to the peer's, so a
+ * larger claim would make a hostile peer choose how much memory we allocate. */
+#define RDMA_WIRE_MAX_PEER_BUFFER_BYTES ((uint32_t)16 << 20)
 
 typedef enum rdma_wire_opcode {
     RDMA_WIRE_GET_SERVER_FEATURE = 0,
@@ -82,7 +86,8 @@ typedef struct rdma_tx_window {
 } rdma_tx_window;
 
 void rdma_tx_window_init(rdma_tx_window *window);
-/* A RegisterXferMemory from the peer. False for a zero-length buffer. */
+/* A RegisterXferMemory from the peer. False, and no change, for a zero-length buffer or
+ * one longer than RDMA_WIRE_MAX_PEER_BUFFER_BYTES. */
 bool rdma_tx_window_on_register(rdma_tx_window *window, uint64_t addr, uint32_t length,
                                 uint32_t rkey);
 /* How much of `pending` may be written now: min(pending, length - offset). */

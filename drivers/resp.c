@@ -277,7 +277,10 @@ static int text_reply(resp_reader *reader, resp_type type)
         free(copy);
         return fail(reader, reader->line_start_position, "out of memory");
     }
-    memcpy(copy, reader->line, reader->line_length);
+    /* An empty first line ("+\r\n") leaves line unallocated, and memcpy must not see
+     * a NULL pointer even for 0 bytes. */
+    if (reader->line_length > 0)
+        memcpy(copy, reader->line, reader->line_length);
     copy[reader->line_length] = '\0';
     reply->string = copy;
     reply->length = reader->line_length;

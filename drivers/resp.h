@@ -115,9 +115,11 @@ static inline size_t resp_buffer_pending(const resp_buffer *buffer)
 {
     return buffer->end - buffer->start;
 }
+/* NULL while the buffer has never held anything. */
 static inline const char *resp_buffer_pending_data(const resp_buffer *buffer)
 {
-    return buffer->data + buffer->start;
+    /* Not NULL + 0: pointer arithmetic on a null pointer is undefined, even adding 0. */
+    return buffer->data != NULL ? buffer->data + buffer->start : NULL;
 }
 /* Marks count bytes from the front as written. */
 void resp_buffer_consume(resp_buffer *buffer, size_t count);

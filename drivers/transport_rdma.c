@@ -528,7 +528,13 @@ static int on_control_message(transport_connection *connection, uint64_t slot, u
     case RDMA_WIRE_REGISTER_XFER_MEMORY:
         if (!rdma_tx_window_on_register(&connection->tx, message.body.memory.addr,
                                         message.body.memory.length, message.body.memory.rkey)) {
-            FAIL(connection, "server advertised a zero-length receive buffer");
+            if (message.body.memory.length == 0)
+                FAIL(connection, "server advertised a zero-length receive buffer");
+            else
+                FAIL(connection,
+                     "server advertised a %u-byte receive buffer, more than the %u bytes a "
+                     "Valkey server offers",
+                     message.body.memory.length, RDMA_WIRE_MAX_PEER_BUFFER_BYTES);
             return -1;
         }
         if (fit_send_buffer(connection, message.body.memory.length) != 0)

@@ -271,6 +271,16 @@ struct ibv_mr *__wrap_ibv_reg_mr(struct ibv_pd *pd, void *addr, size_t length, i
     return mr;
 }
 
+/* verbs.h turns ibv_reg_mr into ibv_reg_mr_iova2 unless the compiler proves the access
+ * flags constant, which it does only when optimizing (a -O0 or coverage build calls
+ * this one). Both must reach the fake. */
+struct ibv_mr *__wrap_ibv_reg_mr_iova2(struct ibv_pd *pd, void *addr, size_t length, uint64_t iova,
+                                       unsigned int access)
+{
+    (void)iova;
+    return __wrap_ibv_reg_mr(pd, addr, length, (int)access);
+}
+
 int __wrap_ibv_dereg_mr(struct ibv_mr *mr)
 {
     free(mr);

@@ -164,6 +164,23 @@ static void sender_writes_nothing_before_the_peer_registers(void **state)
     assert_false(rdma_tx_window_on_register(&window, 0x1000, 0, 7));
 }
 
+/* Found by fuzz_rdma_peer (tests/fuzz/regressions/rdma_peer/): a peer advertising a
+ * 3.9 GB buffer made the transport allocate a send buffer that long. */
+static void sender_refuses_a_peer_buffer_longer_than_any_server_offers(void **state)
+{
+    (void)state;
+    rdma_tx_window window;
+    rdma_tx_window_init(&window);
+    assert_true(rdma_tx_window_on_register(&window, 0x1000, RDMA_WIRE_MAX_PEER_BUFFER_BYTES, 7));
+    assert_false(
+        rdma_tx_window_on_register(&window, 0x2000, RDMA_WIRE_MAX_PEER_BUFFER_BYTES + 1, 9));
+    assert_false(rdma_tx_window_on_register(&window, 0x2000, UINT32_MAX, 9));
+    /* The refused advertisement changed nothing. */
+    assert_int_equal(window.peer_addr, 0x1000);
+    assert_int_equal(window.length, RDMA_WIRE_MAX_PEER_BUFFER_BYTES);
+    assert_int_equal(window.rkey, 7);
+}
+
 static void sender_writes_at_most_the_room_left(void **state)
 {
     (void)state;
@@ -257,6 +274,7 @@ int main(void)
         cmocka_unit_test(sender_writes_nothing_before_the_peer_registers),
         cmocka_unit_test(sender_writes_at_most_the_room_left),
         cmocka_unit_test(sender_resumes_at_zero_after_the_peer_registers_again),
+        cmocka_unit_test(sender_refuses_a_peer_buffer_longer_than_any_server_offers),
         cmocka_unit_test(send_queue_signals_every_nth_and_every_control_message),
         cmocka_unit_test(send_queue_keeps_reserved_slots_for_control_messages),
         cmocka_unit_test(send_queue_never_signals_less_often_than_its_data_window),

@@ -293,6 +293,27 @@ static void test_error_is_sticky_and_earlier_replies_still_come_out(void **state
     resp_reader_destroy(reader);
 }
 
+/* Found by fuzz_resp (tests/fuzz/regressions/resp/): an empty line as the very first
+ * reply copied from a line buffer never allocated (memcpy from NULL, which UBSan
+ * rejects even for 0 bytes). */
+static void test_empty_simple_string_and_error_as_first_reply(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {"+\r\n", "-\r\n"};
+    static const resp_type types[] = {RESP_SIMPLE_STRING, RESP_ERROR};
+    for (size_t i = 0; i < 2; i++) {
+        resp_reader *reader = resp_reader_create(NULL);
+        resp_reply *reply = NULL;
+        assert_int_equal(resp_reader_feed(reader, inputs[i], 3), 0);
+        assert_int_equal(resp_reader_next(reader, &reply), RESP_STATUS_REPLY);
+        assert_int_equal(reply->type, types[i]);
+        assert_int_equal(reply->length, 0);
+        assert_string_equal(reply->string, "");
+        resp_reply_free(reply);
+        resp_reader_destroy(reader);
+    }
+}
+
 static void test_destroying_a_reader_mid_reply_frees_everything(void **state)
 {
     (void)state;
@@ -369,6 +390,18 @@ static void test_output_buffer_appends_and_drains_from_the_front(void **state)
     resp_buffer_free(&buffer);
 }
 
+/* Found by fuzz_resp (tests/fuzz/regressions/resp/): asking a never-used buffer for its
+ * pending data computed NULL + 0, which UBSan rejects. */
+static void test_unused_buffer_has_nothing_pending_and_no_data(void **state)
+{
+    (void)state;
+    resp_buffer buffer;
+    resp_buffer_init(&buffer);
+    assert_int_equal(resp_buffer_pending(&buffer), 0);
+    assert_null(resp_buffer_pending_data(&buffer));
+    resp_buffer_free(&buffer);
+}
+
 static void test_raw_bytes_are_appended_verbatim(void **state)
 {
     (void)state;
@@ -417,11 +450,13 @@ int main(void)
         cmocka_unit_test(test_skimming_reader_keeps_array_counts_but_not_elements),
         cmocka_unit_test(test_malformed_input_gives_its_error),
         cmocka_unit_test(test_error_is_sticky_and_earlier_replies_still_come_out),
+        cmocka_unit_test(test_empty_simple_string_and_error_as_first_reply),
         cmocka_unit_test(test_destroying_a_reader_mid_reply_frees_everything),
         cmocka_unit_test(test_command_encodes_to_the_protocol_bytes),
         cmocka_unit_test(test_command_too_large_for_the_buffer_writes_nothing),
         cmocka_unit_test(test_binary_and_empty_arguments_are_length_prefixed),
         cmocka_unit_test(test_output_buffer_appends_and_drains_from_the_front),
+        cmocka_unit_test(test_unused_buffer_has_nothing_pending_and_no_data),
         cmocka_unit_test(test_raw_bytes_are_appended_verbatim),
         cmocka_unit_test(test_written_command_reads_back_as_the_same_arguments),
     };

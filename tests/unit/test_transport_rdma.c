@@ -437,6 +437,20 @@ static void zero_length_server_buffer_fails_the_connection(void **state)
     assert_failed_with(f, "zero-length receive buffer");
 }
 
+/* Found by fuzz_rdma_peer (tests/fuzz/regressions/rdma_peer/): the send buffer is sized
+ * to the server's, so an advertised 0xe9e9e9e9 bytes was allocated and cleared. */
+static void oversized_server_buffer_fails_the_connection_without_allocating_it(void **state)
+{
+    fixture *f = *state;
+    open_connection(f, 0);
+    reach_established(f);
+    int registrations = fake.registrations;
+    server_registers(0xe9e9e9e9u);
+    pump(f);
+    assert_failed_with(f, "server advertised a 3924421097-byte receive buffer");
+    assert_int_equal(fake.registrations, registrations);
+}
+
 static void imm_past_the_end_of_our_buffer_fails_the_connection(void **state)
 {
     fixture *f = *state;
@@ -537,6 +551,7 @@ int main(void)
         FIXTURE_TEST(control_message_of_the_wrong_size_fails_the_connection),
         FIXTURE_TEST(control_message_with_an_unknown_opcode_fails_the_connection),
         FIXTURE_TEST(zero_length_server_buffer_fails_the_connection),
+        FIXTURE_TEST(oversized_server_buffer_fails_the_connection_without_allocating_it),
         FIXTURE_TEST(imm_past_the_end_of_our_buffer_fails_the_connection),
         FIXTURE_TEST(work_completion_error_fails_the_connection),
         FIXTURE_TEST(disconnect_mid_run_fails_but_keeps_what_already_arrived),
