@@ -31,6 +31,9 @@ static const char usage_text[] =
     "  bench driver      our driver against valkey-benchmark --rdma and ib_write_bw -R,\n"
     "                    side by side in one test bed run; prints a table and\n"
     "                    ratio_min=X link_ratio_min=Y rss_ok=yes|no\n"
+    "  fuzz [TARGET] [SECONDS]  the libFuzzer targets (resp, rdma_wire, rdma_peer,\n"
+    "                    scenario; default all, 60 s each) with ASan and UBSan; crashes\n"
+    "                    land in results/fuzz/\n"
     "  exec -- CMD ARGS  run CMD inside the test bed (an RDMA device up, memlock unlimited,\n"
     "                    this repository at the same path, results/ and build/ writable)\n"
     "                    and exit with its exit status\n"
@@ -96,6 +99,7 @@ static const command_name command_names[] = {
     {"repro", CLI_COMMAND_REPRO},
     {"report", CLI_COMMAND_REPORT},
     {"bench", CLI_COMMAND_BENCH},
+    {"fuzz", CLI_COMMAND_FUZZ},
     {"test", CLI_COMMAND_TEST},
     {"help", CLI_COMMAND_HELP},
     {"inside", CLI_COMMAND_INSIDE},
@@ -144,6 +148,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
         if (word[0] != '-' && (options->command == CLI_COMMAND_RUN ||
                                options->command == CLI_COMMAND_REPORT ||
                                options->command == CLI_COMMAND_BENCH ||
+                               options->command == CLI_COMMAND_FUZZ ||
                                options->command == CLI_COMMAND_INSIDE)) {
             if (options->scenario_count == CLI_MAX_SCENARIOS) {
                 snprintf(error, error_size, "more than %d scenario files", CLI_MAX_SCENARIOS);
@@ -231,6 +236,10 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
     if (options->command == CLI_COMMAND_BENCH &&
         (options->scenario_count != 1 || strcmp(options->scenario_paths[0], "driver") != 0)) {
         snprintf(error, error_size, "bench takes one benchmark name: driver");
+        return -1;
+    }
+    if (options->command == CLI_COMMAND_FUZZ && options->scenario_count > 2) {
+        snprintf(error, error_size, "fuzz takes at most a target and a number of seconds");
         return -1;
     }
     if (options->command == CLI_COMMAND_REPORT && options->scenario_count == 0) {

@@ -18,6 +18,7 @@ typedef enum cli_command {
     CLI_COMMAND_REPRO,  /* the one-line reproduction of #1385 */
     CLI_COMMAND_REPORT, /* redraw the report of a results folder */
     CLI_COMMAND_BENCH,  /* a benchmark: "driver" */
+    CLI_COMMAND_FUZZ,   /* the libFuzzer targets */
     CLI_COMMAND_HELP,
     CLI_COMMAND_INSIDE, /* internal: the part of a job that runs inside the test bed */
 } cli_command;

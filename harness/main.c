@@ -29,6 +29,9 @@
 #define CLI_PING_TIMEOUT_MS 30000
 #define TCP_PING_TIMEOUT_MS 5000
 #define BUILD_TIMEOUT_MS (30 * 60 * 1000)
+/* ./run.sh test fuzzes each target this long: a smoke test of the targets and their
+ * regression inputs, not a search (./run.sh fuzz is for that). */
+#define FUZZ_SECONDS_IN_TEST "15"
 
 /* The main job's suite: the reproduction, then a short value-size sweep. */
 #define DEFAULT_SUITE_SIZE 2
@@ -372,6 +375,18 @@ static int command_test(const cli_options *options, const char *repo_root,
     if (host_rc == EXIT_INTERRUPTED)
         return host_rc;
 
+    /* Every fuzz target for a short, bounded time under ASan and UBSan; a crash fails. */
+    printf("== fuzzing (%s s per target) ==\n", FUZZ_SECONDS_IN_TEST);
+    fflush(stdout);
+    char fuzz_script[PATH_MAX];
+    snprintf(fuzz_script, sizeof fuzz_script, "%s/harness/fuzz.sh", repo_root);
+    char *fuzz[] = {fuzz_script, "all", FUZZ_SECONDS_IN_TEST, NULL};
+    int fuzz_rc = run_step(fuzz, "fuzzing");
+    if (fuzz_rc == EXIT_INTERRUPTED)
+        return fuzz_rc;
+    if (fuzz_rc != 0)
+        host_rc = EXIT_UNEXPECTED_VERDICT;
+
     printf("== integration tests (inside the test bed, one boot) ==\n");
     fflush(stdout);
     char *inside_tests[] = {"ctest", "--test-dir", build_dir, "--output-on-failure",
@@ -439,6 +454,14 @@ int main(int argc, char **argv)
             }
         }
         return failed ? EXIT_USAGE : EXIT_AS_EXPECTED;
+    }
+    if (options.command == CLI_COMMAND_FUZZ) {
+        char script[PATH_MAX];
+        snprintf(script, sizeof script, "%s/harness/fuzz.sh", repo_root);
+        char *fuzz[5] = {script, NULL};
+        for (int i = 0; i < options.scenario_count; i++)
+            fuzz[i + 1] = (char *)options.scenario_paths[i];
+        return run_step(fuzz, "fuzzing");
     }
     cache_dir_of(&options, cache_dir, sizeof cache_dir);
     time_t job_started = time(NULL) - 1;
