@@ -478,7 +478,7 @@ int main(int argc, char **argv)
             options.scenario_paths[options.scenario_count++] = default_paths[i];
         }
     }
-    if (options.scenario_count > 0) {
+    if (options.scenario_count > 0 && options.command != CLI_COMMAND_BENCH) {
         int check = runner_check_scenarios(options.scenario_paths,
                                            (size_t)options.scenario_count, options.case_name);
         if (check != 0)

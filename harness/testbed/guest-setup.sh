@@ -39,6 +39,12 @@ port_by_name() {
 # /tmp and /run stay on the overlay: the run folder itself may live under /tmp.
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
+# devtmpfs has no /dev/fd family (udev makes them on a normal boot); bash's process
+# substitution and many tools need them.
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /dev/shm
 
 out=$(port_by_name testbed.stdout) || report_failure "no stdout port"
