@@ -12,7 +12,8 @@
  *   inputs and "shards" their shard labels; "shard" itself is dropped.
  * - cpu.csv and progress.csv: the header once (headers must agree), then every input's
  *   rows in input order; time_s restarts with each input. server.log and stacks.txt are
- *   joined the same way. Nothing is written when an input cannot be read.
+ *   joined the same way. Nothing is written when a summary cannot be read or merged;
+ *   summary.json is written last, so a folder without one holds no finished merge.
  * - Errors are one line naming the file and what was wrong.
  */
 #ifndef HARNESS_RESULTS_MERGE_H
