@@ -382,8 +382,8 @@ static int compare_case(const compare_options *options, const compare_spec *base
                                                 : baseline_judgement.verdict)
         : judged    ? lower_label(comparison.verdict)
                     : "not judged";
-    printf("%-11s %s: %s\n", judged ? ab_verdict_label(comparison.verdict) : "NOT JUDGED",
-           one_case->name, description);
+    /* The description starts with the verdict: "NO CHANGE: median ...". */
+    printf("%s: %s\n", one_case->name, description);
     fflush(stdout);
 
     json_t *comparison_json =

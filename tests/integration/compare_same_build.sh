@@ -14,7 +14,7 @@ output=$("$harness" inside compare --baseline "$spec" --candidate "$spec" --repe
 status=$?
 echo "$output"
 [ "$status" -eq 0 ] || { echo "FAIL: compare of a build with itself exited $status"; exit 1; }
-grep -q '^NO CHANGE ' <<<"$output" || { echo "FAIL: no NO CHANGE verdict"; exit 1; }
+grep -q '^tiny-compare: NO CHANGE: ' <<<"$output" || { echo "FAIL: no NO CHANGE verdict"; exit 1; }
 folder=$(sed -n 's/^results: //p' <<<"$output" | tail -1)
 jq -e '.cases[0].comparison | (.baseline_samples | length) == 5 and
        (.candidate_samples | length) == 5 and .verdict == "NO CHANGE"' \
