@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,16 @@ static const char usage_text[] =
     "                    over RDMA (valkey-cli --rdma) and over TCP, print what was found\n"
     "  run SCENARIO.yaml...  run scenario files (see scenarios/README.md); one line per\n"
     "                    case as it finishes, a table at the end, results in results/\n"
+    "  compare --baseline SPEC --candidate SPEC SCENARIO.yaml...\n"
+    "                    each case on both builds interleaved (A B A B ...), then per case\n"
+    "                    the medians, their ratio with a 95% CI, the one-sided Mann-Whitney\n"
+    "                    p and REGRESSION, IMPROVEMENT or NO CHANGE; exit 1 on a regression.\n"
+    "                    SPEC: a valkey-server, SERVER:MODULE (its valkey-rdma.so), a Valkey\n"
+    "                    source tree (built with RDMA into the cache), or for --baseline a\n"
+    "                    results folder of an earlier run (weak evidence: not interleaved)\n"
+    "  merge RESULTS_DIR... [--out DIR]  join the results folders of shards into one:\n"
+    "                    summary.json (unsharded case order), junit.xml, CSV timelines and\n"
+    "                    the report; exit 1 when a merged case was unexpected\n"
     "  repro             the one-line reproduction of valkey-io/valkey#1385: runs\n"
     "                    scenarios/busy-loop.yaml; REPRODUCED and exit 1 on a build with\n"
     "                    the bug, PASS and exit 0 on a fixed one\n"
@@ -52,7 +63,12 @@ static const char usage_text[] =
     "                    ~/.cache/valkey-rdma-harness)\n"
     "  --vm-cpus N       vCPUs of the micro-VM (default 2)\n"
     "  --vm-memory MIB   memory of the micro-VM in MiB (default 4096)\n"
-    "  --case NAME       run and repro: only the case of this name\n"
+    "  --case NAME       run, repro and compare: only the case of this name\n"
+    "  --shard I/N       run and compare: only every N-th case from the I-th (from 1),\n"
+    "                    counted over the cases of all given scenario files in order\n"
+    "  --repetitions N   compare: repetitions per build and case (default 9, at least 5)\n"
+    "  --threshold PCT   compare: the median change that matters (default 5)\n"
+    "  --out DIR         merge: the merged folder (default results/<UTC time>-merged)\n"
     "  -v, --verbose     say more about what is done\n"
     "  -h, --help        this text\n"
     "\n"
@@ -88,6 +104,21 @@ static int parse_bounded_int(const char *text, int minimum, int maximum, int *ou
     return 0;
 }
 
+/* "5" or "5%" or "2.5": a percentage strictly between 0 and 100, stored as a fraction. */
+static int parse_percentage(const char *text, double *fraction)
+{
+    char *end = NULL;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (end != NULL && *end == '%')
+        end++;
+    if (errno != 0 || end == text || *end != '\0' || !isfinite(value) || value <= 0 ||
+        value >= 100)
+        return -1;
+    *fraction = value / 100.0;
+    return 0;
+}
+
 typedef struct command_name {
     const char *word;
     cli_command command;
@@ -102,6 +133,8 @@ static const command_name command_names[] = {
     {"fuzz", CLI_COMMAND_FUZZ},
     {"test", CLI_COMMAND_TEST},
     {"help", CLI_COMMAND_HELP},
+    {"compare", CLI_COMMAND_COMPARE},
+    {"merge", CLI_COMMAND_MERGE},
     {"inside", CLI_COMMAND_INSIDE},
 };
 
@@ -112,6 +145,9 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
     options->testbed = TESTBED_REQUEST_AUTO;
     options->vm_cpus = CLI_DEFAULT_VM_CPUS;
     options->vm_memory_mib = CLI_DEFAULT_VM_MEMORY_MIB;
+    options->repetitions = CLI_DEFAULT_REPETITIONS;
+    options->threshold = CLI_DEFAULT_THRESHOLD;
+    bool repetitions_given = false, threshold_given = false;
 
     int index = 1;
     if (index < argc && argv[index][0] != '-') {
@@ -149,6 +185,8 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
                                options->command == CLI_COMMAND_REPORT ||
                                options->command == CLI_COMMAND_BENCH ||
                                options->command == CLI_COMMAND_FUZZ ||
+                               options->command == CLI_COMMAND_COMPARE ||
+                               options->command == CLI_COMMAND_MERGE ||
                                options->command == CLI_COMMAND_INSIDE)) {
             if (options->scenario_count == CLI_MAX_SCENARIOS) {
                 snprintf(error, error_size, "more than %d scenario files", CLI_MAX_SCENARIOS);
@@ -171,7 +209,9 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             continue;
         }
         const char *takes_value[] = {"--testbed",   "--server",  "--rdma-module", "--valkey-src",
-                                     "--cache",     "--vm-cpus", "--vm-memory", "--case"};
+                                     "--cache",     "--vm-cpus", "--vm-memory", "--case",
+                                     "--baseline",  "--candidate", "--repetitions",
+                                     "--threshold", "--shard",   "--out"};
         bool is_valued = false;
         for (size_t i = 0; i < sizeof takes_value / sizeof takes_value[0]; i++)
             is_valued |= strcmp(word, takes_value[i]) == 0;
@@ -204,6 +244,31 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             options->valkey_source = value;
         } else if (strcmp(word, "--case") == 0) {
             options->case_name = value;
+        } else if (strcmp(word, "--baseline") == 0) {
+            options->baseline = value;
+        } else if (strcmp(word, "--candidate") == 0) {
+            options->candidate = value;
+        } else if (strcmp(word, "--out") == 0) {
+            options->out_dir = value;
+        } else if (strcmp(word, "--shard") == 0) {
+            if (shard_parse(value, &options->shard, error, error_size) != 0)
+                return -1;
+        } else if (strcmp(word, "--repetitions") == 0) {
+            repetitions_given = true;
+            if (parse_bounded_int(value, CLI_MINIMUM_REPETITIONS, CLI_MAXIMUM_REPETITIONS,
+                                  &options->repetitions) != 0) {
+                snprintf(error, error_size, "--repetitions must be a whole number from %d to %d",
+                         CLI_MINIMUM_REPETITIONS, CLI_MAXIMUM_REPETITIONS);
+                return -1;
+            }
+        } else if (strcmp(word, "--threshold") == 0) {
+            threshold_given = true;
+            if (parse_percentage(value, &options->threshold) != 0) {
+                snprintf(error, error_size,
+                         "--threshold must be a percentage above 0 and below 100, not \"%s\"",
+                         value);
+                return -1;
+            }
         } else if (strcmp(word, "--cache") == 0) {
             options->cache_dir = value;
         } else if (strcmp(word, "--vm-cpus") == 0) {
@@ -250,9 +315,47 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
         snprintf(error, error_size, "run needs at least one scenario file");
         return -1;
     }
-    if (options->case_name && options->command != CLI_COMMAND_RUN &&
+    bool compare = options->command == CLI_COMMAND_COMPARE;
+    bool inside = options->command == CLI_COMMAND_INSIDE;
+    if (compare && (options->server_path || options->valkey_source)) {
+        snprintf(error, error_size, "compare takes its builds from --baseline and --candidate, "
+                                    "not --server, --rdma-module or --valkey-src");
+        return -1;
+    }
+    if (!compare && !inside) {
+        const char *compare_only = options->baseline      ? "--baseline"
+                                   : options->candidate   ? "--candidate"
+                                   : repetitions_given    ? "--repetitions"
+                                   : threshold_given      ? "--threshold"
+                                                          : NULL;
+        if (compare_only) {
+            snprintf(error, error_size, "%s applies to compare only", compare_only);
+            return -1;
+        }
+    }
+    if (compare && (!options->baseline || !options->candidate)) {
+        snprintf(error, error_size, "compare needs --baseline SPEC and --candidate SPEC");
+        return -1;
+    }
+    if (compare && options->scenario_count == 0) {
+        snprintf(error, error_size, "compare needs at least one scenario file");
+        return -1;
+    }
+    if (options->shard.count > 0 && options->command != CLI_COMMAND_RUN && !compare && !inside) {
+        snprintf(error, error_size, "--shard applies to run and compare only");
+        return -1;
+    }
+    if (options->out_dir && options->command != CLI_COMMAND_MERGE) {
+        snprintf(error, error_size, "--out applies to merge only");
+        return -1;
+    }
+    if (options->command == CLI_COMMAND_MERGE && options->scenario_count == 0) {
+        snprintf(error, error_size, "merge needs at least one results folder");
+        return -1;
+    }
+    if (options->case_name && options->command != CLI_COMMAND_RUN && !compare &&
         options->command != CLI_COMMAND_REPRO && options->command != CLI_COMMAND_INSIDE) {
-        snprintf(error, error_size, "--case applies to run and repro only");
+        snprintf(error, error_size, "--case applies to run, repro and compare only");
         return -1;
     }
     if (options->command == CLI_COMMAND_EXEC && options->command_argc == 0) {

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compare.h"
 #include "process.h"
 #include "report.h"
+#include "results_merge.h"
 #include "runner.h"
 #include "server.h"
 #include "server_build.h"
@@ -246,6 +248,7 @@ static int inside_run(const cli_options *options, bool repro)
         .testbed_description = testbed_text,
         .repro = repro,
         .live_progress = getenv("VALKEY_RDMA_HARNESS_TTY") != NULL,
+        .shard = options->shard,
     };
     return runner_run(&run);
 }
@@ -324,12 +327,125 @@ static void report_new_runs(const char *repo_root, time_t since)
         if (stat(summary, &info) != 0 || info.st_mtime < since)
             continue;
         char error[1024];
-        if (report_render(run_dir, error, sizeof error) != 0)
+        if (compare_render_report(run_dir, error, sizeof error) != 0)
             fprintf(stderr, "report: %s\n", error);
         else
             printf("report: %s/index.html\n", run_dir);
     }
     closedir(folder);
+}
+
+/* Inside the test bed: baseline against candidate, both named on the command line. */
+static int inside_compare(const cli_options *options)
+{
+    const char *address = getenv("TESTBED_ADDRESS");
+    if (!address || !options->baseline || !options->candidate) {
+        fprintf(stderr, "inside compare: --baseline, --candidate and TESTBED_ADDRESS must be "
+                        "set (run through ./run.sh compare)\n");
+        return EXIT_USAGE;
+    }
+    char repo_root[PATH_MAX], results_root[PATH_MAX + 16], testbed_text[256];
+    repo_root_of(repo_root, sizeof repo_root);
+    snprintf(results_root, sizeof results_root, "%s/results", repo_root);
+    const char *kind = getenv("TESTBED_KIND");
+    const char *device = getenv("TESTBED_RDMA_DEVICE");
+    snprintf(testbed_text, sizeof testbed_text, "%s, RDMA device %s (%s)", kind ? kind : "?",
+             device ? device : "?", address);
+    compare_options compare = {
+        .scenario_paths = options->scenario_paths,
+        .scenario_count = (size_t)options->scenario_count,
+        .case_filter = options->case_name,
+        .results_root = results_root,
+        .baseline = options->baseline,
+        .candidate = options->candidate,
+        .repetitions = (size_t)options->repetitions,
+        .threshold = options->threshold,
+        .shard = options->shard,
+        .rdma_address = address,
+        .testbed_description = testbed_text,
+        .live_progress = getenv("VALKEY_RDMA_HARNESS_TTY") != NULL,
+    };
+    return compare_run(&compare);
+}
+
+/* ./run.sh merge: joins results folders on the host; no test bed. */
+static int command_merge(const cli_options *options, const char *repo_root)
+{
+    char out_dir[PATH_MAX];
+    if (options->out_dir) {
+        snprintf(out_dir, sizeof out_dir, "%s", options->out_dir);
+    } else {
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm utc;
+        gmtime_r(&now, &utc);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+        snprintf(out_dir, sizeof out_dir, "%s/results/%s-merged", repo_root, stamp);
+    }
+    char error[1024];
+    if (results_merge_folders(options->scenario_paths, (size_t)options->scenario_count, out_dir,
+                              error, sizeof error) != 0) {
+        fprintf(stderr, "run.sh merge: %s\n", error);
+        return EXIT_USAGE;
+    }
+    printf("merged: %s\n", out_dir);
+    char summary_path[PATH_MAX + 16];
+    snprintf(summary_path, sizeof summary_path, "%s/summary.json", out_dir);
+    json_t *summary = json_load_file(summary_path, 0, NULL);
+    bool unexpected = false;
+    size_t index;
+    json_t *one;
+    json_array_foreach(json_object_get(summary, "cases"), index, one)
+    {
+        const char *outcome = json_string_value(json_object_get(one, "outcome"));
+        const char *verdict = json_string_value(json_object_get(one, "verdict"));
+        const char *name = json_string_value(json_object_get(one, "name"));
+        printf("%-12s %-12s %s\n", outcome ? outcome : "?", verdict ? verdict : "?",
+               name ? name : "?");
+        unexpected |= outcome && strcmp(outcome, case_outcome_name(CASE_OUTCOME_UNEXPECTED)) == 0;
+    }
+    json_decref(summary);
+    if (compare_render_report(out_dir, error, sizeof error) != 0)
+        fprintf(stderr, "report: %s\n", error);
+    else
+        printf("report: %s/index.html\n", out_dir);
+    return unexpected ? EXIT_UNEXPECTED_VERDICT : EXIT_AS_EXPECTED;
+}
+
+/* Resolves one SPEC of compare into a build on the host (a source tree is built into the
+ * cache here), and the text the inside job takes: "SERVER[:MODULE]" or the stored folder. */
+static int resolve_compare_spec(const cli_options *options, const char *flag, const char *text,
+                                const char *repo_root, const char *cache_dir,
+                                server_build *build, char *inside_text, size_t inside_size)
+{
+    char error[1024];
+    compare_spec spec;
+    if (compare_spec_parse(flag, text, &spec, error, sizeof error) != 0) {
+        fprintf(stderr, "run.sh: %s\n", error);
+        return EXIT_USAGE;
+    }
+    if (spec.kind == COMPARE_SPEC_STORED) {
+        if (!realpath(spec.path, inside_text))
+            snprintf(inside_text, inside_size, "%s", spec.path);
+        return 0;
+    }
+    cli_options one = *options;
+    one.server_path = spec.kind == COMPARE_SPEC_SERVER ? spec.path : NULL;
+    one.rdma_module_path =
+        spec.kind == COMPARE_SPEC_SERVER && spec.module_path[0] ? spec.module_path : NULL;
+    one.valkey_source = spec.kind == COMPARE_SPEC_SOURCE ? spec.path : NULL;
+    int rc = server_build_resolve(&one, repo_root, cache_dir, build, error, sizeof error);
+    if (rc != 0) {
+        fprintf(stderr, "run.sh: %s: %s\n", flag, error);
+        return process_interrupted() ? EXIT_INTERRUPTED : rc;
+    }
+    fprintf(stderr, "%s: Valkey %s, %s\n", flag + 2, build->version_text, build->origin);
+    if (build->rdma_module_path[0])
+        snprintf(inside_text, inside_size, "%s:%s", build->server_path,
+                 build->rdma_module_path);
+    else
+        snprintf(inside_text, inside_size, "%s", build->server_path);
+    return 0;
 }
 
 static int run_step(char *const argv[], const char *what)
@@ -404,6 +520,82 @@ static int command_test(const cli_options *options, const char *repo_root,
                                                           : EXIT_UNEXPECTED_VERDICT;
 }
 
+/* ./run.sh compare on the host: checks everything that needs no boot, builds what must
+ * be built, then runs the comparison inside one test bed boot and draws its report. */
+static int command_compare(const cli_options *options, const char *repo_root,
+                           const char *cache_dir, time_t job_started, double started)
+{
+    compare_options check = {
+        .scenario_paths = options->scenario_paths,
+        .scenario_count = (size_t)options->scenario_count,
+        .case_filter = options->case_name,
+        .baseline = options->baseline,
+        .candidate = options->candidate,
+        .shard = options->shard,
+    };
+    int rc = compare_check(&check);
+    if (rc != 0)
+        return rc;
+    char error[1024];
+    compare_spec candidate_spec;
+    if (compare_spec_parse("--candidate", options->candidate, &candidate_spec, error,
+                           sizeof error) != 0) {
+        fprintf(stderr, "run.sh: %s\n", error);
+        return EXIT_USAGE;
+    }
+    if (candidate_spec.kind == COMPARE_SPEC_STORED) {
+        fprintf(stderr, "run.sh: --candidate %s: a stored run cannot be the candidate; give a "
+                        "server or a source tree\n",
+                options->candidate);
+        return EXIT_USAGE;
+    }
+    server_build baseline_build, candidate_build;
+    char baseline_text[2 * PATH_MAX + 2], candidate_text[2 * PATH_MAX + 2];
+    rc = resolve_compare_spec(options, "--baseline", options->baseline, repo_root, cache_dir,
+                              &baseline_build, baseline_text, sizeof baseline_text);
+    if (rc == 0)
+        rc = resolve_compare_spec(options, "--candidate", options->candidate, repo_root,
+                                  cache_dir, &candidate_build, candidate_text,
+                                  sizeof candidate_text);
+    if (rc != 0)
+        return rc;
+    char self[PATH_MAX];
+    ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[length > 0 ? length : 0] = '\0';
+    char repetitions[16], threshold[32], shard_text[32];
+    snprintf(repetitions, sizeof repetitions, "%d", options->repetitions);
+    snprintf(threshold, sizeof threshold, "%.10g", options->threshold * 100.0);
+    char *inside[CLI_MAX_SCENARIOS + 20];
+    int count = 0;
+    inside[count++] = self;
+    inside[count++] = "inside";
+    inside[count++] = "compare";
+    inside[count++] = "--baseline";
+    inside[count++] = baseline_text;
+    inside[count++] = "--candidate";
+    inside[count++] = candidate_text;
+    inside[count++] = "--repetitions";
+    inside[count++] = repetitions;
+    inside[count++] = "--threshold";
+    inside[count++] = threshold;
+    if (options->shard.count > 0) {
+        shard_format(&options->shard, shard_text, sizeof shard_text);
+        inside[count++] = "--shard";
+        inside[count++] = shard_text;
+    }
+    if (options->case_name) {
+        inside[count++] = "--case";
+        inside[count++] = (char *)options->case_name;
+    }
+    for (int i = 0; i < options->scenario_count; i++)
+        inside[count++] = (char *)options->scenario_paths[i];
+    inside[count] = NULL;
+    rc = run_in_testbed(options, repo_root, cache_dir, &candidate_build, inside, true);
+    report_new_runs(repo_root, job_started);
+    fprintf(stderr, "wall time: %.1f s\n", monotonic_seconds() - started);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     double started = monotonic_seconds();
@@ -431,6 +623,8 @@ int main(int argc, char **argv)
             return inside_run(&options, false);
         if (strcmp(options.inside_job, "repro") == 0)
             return inside_run(&options, true);
+        if (strcmp(options.inside_job, "compare") == 0)
+            return inside_compare(&options);
         if (strcmp(options.inside_job, "main") == 0) {
             int smoke = inside_smoke();
             if (smoke != EXIT_AS_EXPECTED)
@@ -446,7 +640,7 @@ int main(int argc, char **argv)
     if (options.command == CLI_COMMAND_REPORT) {
         int failed = 0;
         for (int i = 0; i < options.scenario_count; i++) {
-            if (report_render(options.scenario_paths[i], error, sizeof error) != 0) {
+            if (compare_render_report(options.scenario_paths[i], error, sizeof error) != 0) {
                 fprintf(stderr, "run.sh report: %s\n", error);
                 failed = 1;
             } else {
@@ -455,6 +649,8 @@ int main(int argc, char **argv)
         }
         return failed ? EXIT_USAGE : EXIT_AS_EXPECTED;
     }
+    if (options.command == CLI_COMMAND_MERGE)
+        return command_merge(&options, repo_root);
     if (options.command == CLI_COMMAND_FUZZ) {
         char script[PATH_MAX];
         snprintf(script, sizeof script, "%s/harness/fuzz.sh", repo_root);
@@ -478,6 +674,8 @@ int main(int argc, char **argv)
             options.scenario_paths[options.scenario_count++] = default_paths[i];
         }
     }
+    if (options.command == CLI_COMMAND_COMPARE)
+        return command_compare(&options, repo_root, cache_dir, job_started, started);
     if (options.scenario_count > 0 && options.command != CLI_COMMAND_BENCH) {
         int check = runner_check_scenarios(options.scenario_paths,
                                            (size_t)options.scenario_count, options.case_name);
@@ -524,6 +722,12 @@ int main(int argc, char **argv)
         inside[count++] = self;
         inside[count++] = "inside";
         inside[count++] = (char *)job;
+        char shard_text[32];
+        if (options.shard.count > 0) {
+            shard_format(&options.shard, shard_text, sizeof shard_text);
+            inside[count++] = "--shard";
+            inside[count++] = shard_text;
+        }
         if (options.case_name) {
             inside[count++] = "--case";
             inside[count++] = (char *)options.case_name;

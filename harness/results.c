@@ -88,7 +88,7 @@ static int write_all(int fd, const char *text, size_t length)
 
 /* Writes directory/name through a temporary file in the same folder (so rename is atomic),
  * with fsync of the file before and of the folder after the rename. */
-static int write_file_atomically(const char *directory, const char *name, const char *content,
+int results_write_file_atomically(const char *directory, const char *name, const char *content,
                                  char *error, size_t error_size)
 {
     char final_path[PATH_MAX];
@@ -289,6 +289,8 @@ results_run *results_run_create(const char *results_root, const results_run_info
         json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:[]}", "scenario", info->scenario_name,
                   "scenario_file", info->scenario_path, "server_version", info->server_version,
                   "testbed", info->testbed, "started", started, "folder", folder_name, "cases");
+    if (run->summary != NULL && info->shard != NULL && info->shard[0] != '\0')
+        json_object_set_new(run->summary, "shard", json_string(info->shard));
     if (run->scenario_name == NULL || run->summary == NULL) {
         set_error(error, error_size, "out of memory creating the results of %s",
                   info->scenario_name);
@@ -358,8 +360,15 @@ static json_t *case_to_json(const results_case *finished)
         json_array_append_new(verdicts,
                               json_string(scenario_verdict_name(finished->repetition_verdicts[i])));
     const results_latency *latency = &finished->latency;
+    json_t *throughputs = NULL;
+    if (finished->repetition_requests_per_second != NULL) {
+        throughputs = json_array();
+        for (size_t i = 0; i < finished->repetition_count && throughputs != NULL; i++)
+            json_array_append_new(throughputs,
+                                  json_real(finished->repetition_requests_per_second[i]));
+    }
     /* "o" steals each reference even when json_pack fails, so nothing leaks. */
-    return json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o?, s:{s:I, s:I, s:o?}, s:f, "
+    json_t *object = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o?, s:{s:I, s:I, s:o?}, s:f, "
                      "s:{s:f, s:f}, s:{s:f, s:f, s:f, s:f, s:f}, s:s?}",
                      "name", finished->scenario_case->name, "parameters",
                      scenario_case_to_json(finished->scenario_case), "verdict",
@@ -373,6 +382,16 @@ static json_t *case_to_json(const results_case *finished)
                      finished->value_bytes_per_second, "latency_us", "p50", latency->p50_us, "p90",
                      latency->p90_us, "p99", latency->p99_us, "p99.9", latency->p999_us, "max",
                      latency->max_us, "stacks", finished->stacks_file);
+    if (object == NULL) {
+        json_decref(throughputs);
+        return NULL;
+    }
+    if (throughputs != NULL)
+        json_object_set_new(json_object_get(object, "repetitions"), "requests_per_second",
+                            throughputs);
+    if (finished->has_case_index)
+        json_object_set_new(object, "case_index", json_integer((json_int_t)finished->case_index));
+    return object;
 }
 
 /* ---- junit.xml ---------------------------------------------------------------------- */
@@ -480,9 +499,10 @@ static const char *string_field(const json_t *object, const char *key)
     return value ? value : "";
 }
 
-static char *render_junit(const results_run *run)
+char *results_junit_from_summary(const json_t *summary)
 {
-    json_t *cases = json_object_get(run->summary, "cases");
+    json_t *cases = json_object_get(summary, "cases");
+    const char *scenario_name = string_field(summary, "scenario");
     size_t failures = 0, skipped = 0;
     double total_s = 0;
     size_t index;
@@ -501,17 +521,17 @@ static char *render_junit(const results_run *run)
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"%zu\" "
                 "failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n  <testsuite name=\"",
                 json_array_size(cases), failures, skipped, total_s);
-    text_append_escaped(&xml, run->scenario_name);
+    text_append_escaped(&xml, scenario_name);
     text_append(&xml,
                 "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
                 "time=\"%.3f\" timestamp=\"",
                 json_array_size(cases), failures, skipped, total_s);
-    text_append_escaped(&xml, string_field(run->summary, "started"));
+    text_append_escaped(&xml, string_field(summary, "started"));
     text_append(&xml, "\">\n    <properties>\n");
     static const char *const properties[] = {"server_version", "testbed", "scenario_file"};
     for (size_t i = 0; i < sizeof properties / sizeof properties[0]; i++) {
         text_append(&xml, "      <property name=\"%s\" value=\"", properties[i]);
-        text_append_escaped(&xml, string_field(run->summary, properties[i]));
+        text_append_escaped(&xml, string_field(summary, properties[i]));
         text_append(&xml, "\"/>\n");
     }
     text_append(&xml, "    </properties>\n");
@@ -523,7 +543,7 @@ static char *render_junit(const results_run *run)
         text_append(&xml, "    <testcase name=\"");
         text_append_escaped(&xml, string_field(one, "name"));
         text_append(&xml, "\" classname=\"");
-        text_append_escaped(&xml, run->scenario_name);
+        text_append_escaped(&xml, scenario_name);
         text_append(&xml, "\" time=\"%.3f\">\n",
                     json_real_value(json_object_get(one, "duration_s")));
         bool unexpected = strcmp(outcome, case_outcome_name(CASE_OUTCOME_UNEXPECTED)) == 0;
@@ -566,16 +586,32 @@ static char *render_junit(const results_run *run)
     return xml.text;
 }
 
+int results_set_run_field(results_run *run, const char *key, json_t *value)
+{
+    return json_object_set_new(run->summary, key, value) == 0 ? 0 : -1;
+}
+
 int results_add_case(results_run *run, const results_case *finished, char *error, size_t error_size)
 {
     json_t *one = case_to_json(finished);
-    if (one == NULL || json_array_append_new(json_object_get(run->summary, "cases"), one) != 0) {
+    if (one == NULL) {
         set_error(error, error_size, "out of memory recording case %s",
                   finished->scenario_case->name);
         return -1;
     }
+    return results_add_case_json(run, one, error, error_size);
+}
+
+int results_add_case_json(results_run *run, json_t *case_object, char *error,
+                          size_t error_size)
+{
+    if (case_object == NULL ||
+        json_array_append_new(json_object_get(run->summary, "cases"), case_object) != 0) {
+        set_error(error, error_size, "out of memory recording a case of %s", run->scenario_name);
+        return -1;
+    }
     char *summary = json_dumps(run->summary, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    char *junit = render_junit(run);
+    char *junit = results_junit_from_summary(run->summary);
     int status = 0;
     if (summary == NULL || junit == NULL) {
         set_error(error, error_size, "out of memory rendering the results of %s",
@@ -591,10 +627,10 @@ int results_add_case(results_run *run, const results_case *finished, char *error
             summary[length] = '\n';
             summary[length + 1] = '\0';
         }
-        status = write_file_atomically(run->directory, "summary.json", summary, error, error_size);
+        status = results_write_file_atomically(run->directory, "summary.json", summary, error, error_size);
     }
     if (status == 0)
-        status = write_file_atomically(run->directory, "junit.xml", junit, error, error_size);
+        status = results_write_file_atomically(run->directory, "junit.xml", junit, error, error_size);
     free(summary);
     free(junit);
     return status;

@@ -21,6 +21,7 @@
 #define HARNESS_RESULTS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -37,6 +38,7 @@ typedef struct results_run_info {
     const char *server_version; /* e.g. "9.1.2"; may be NULL when unknown */
     const char *testbed;        /* e.g. "native rxe" or "micro-VM"; may be NULL */
     time_t start_time;          /* wall clock; names the folder (UTC) */
+    const char *shard;          /* "I/N" when the run is one shard of a suite; may be NULL */
 } results_run_info;
 
 typedef struct results_latency {
@@ -58,6 +60,12 @@ typedef struct results_case {
     double value_bytes_per_second;
     results_latency latency;
     const char *stacks_file; /* file name inside the run folder; NULL when none taken */
+    /* Throughput of each repetition's main load (repetition_count values); may be NULL. */
+    const double *repetition_requests_per_second;
+    /* The case's 0-based position in the expanded case list of every scenario file of the
+     * run, sharded or not: what lets a merge of shards restore the unsharded order. */
+    bool has_case_index;
+    size_t case_index;
 } results_case;
 
 typedef struct results_run results_run;
@@ -82,6 +90,25 @@ int results_append_progress(results_run *run, double time_s, const char *case_na
 /* Adds a finished case and rewrites summary.json and junit.xml atomically. */
 int results_add_case(results_run *run, const results_case *finished, char *error,
                      size_t error_size);
+
+/* Adds a case already in summary.json form (the reference is taken, also on failure) and
+ * rewrites summary.json and junit.xml atomically. For callers with a case shape of their
+ * own (compare); the junit rules above apply to its "outcome", "verdict" and "message". */
+int results_add_case_json(results_run *run, json_t *case_object, char *error,
+                          size_t error_size);
+
+/* Sets a top-level field of summary.json (the reference is taken), written with the next
+ * case. 0, or -1 when out of memory. */
+int results_set_run_field(results_run *run, const char *key, json_t *value);
+
+/* Pure: junit.xml for a whole summary.json document (as results_add_case writes it, or as
+ * a merge joins it). A new string (free it), NULL when out of memory. */
+char *results_junit_from_summary(const json_t *summary);
+
+/* Writes directory/name through a temporary file and a rename, so a reader never sees
+ * half of it. 0, or -1 with one line in error. */
+int results_write_file_atomically(const char *directory, const char *name, const char *content,
+                                  char *error, size_t error_size);
 
 /* Closes the timelines (reporting a failed final write) and frees the run. NULL is safe. */
 int results_run_close(results_run *run, char *error, size_t error_size);

@@ -25,6 +25,7 @@
 #include "scenario.h"
 #include "server.h"
 #include "server_build.h"
+#include "shard.h"
 #include "stacks.h"
 #include "tcp_probe.h"
 #include "thread_cpu.h"
@@ -249,6 +250,8 @@ typedef struct case_context {
     bool stacks_written;
     double load_seconds;
     uint64_t replies;
+    /* Of the main load of the latest repetition alone (no read-back): what compare ranks. */
+    double repetition_requests_per_second;
     uint64_t value_bytes;
     latency_histogram latency;
     uint64_t failed_connections;
@@ -618,6 +621,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
 {
     const scenario_settings *settings = &context->one_case->settings;
     char error[512];
+    context->repetition_requests_per_second = 0;
     snprintf(context->log_path, sizeof context->log_path, "%s/.server-current.log",
              context->run_dir);
     unlink(context->log_path);
@@ -676,9 +680,16 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
                                 error, sizeof error) != 0) {
         snprintf(context->environment_error, sizeof context->environment_error, "%s", error);
         context->environment_failure = true;
-    } else if (run_watched(context, &params) == 0 && settings->client.verify &&
-               settings->fault.kind == SCENARIO_FAULT_NONE) {
-        read_back(context, &params);
+    } else {
+        uint64_t replies_before = context->replies;
+        double seconds_before = context->load_seconds;
+        int load_rc = run_watched(context, &params);
+        double load_seconds = context->load_seconds - seconds_before;
+        context->repetition_requests_per_second =
+            load_seconds > 0 ? (double)(context->replies - replies_before) / load_seconds : 0;
+        if (load_rc == 0 && settings->client.verify &&
+            settings->fault.kind == SCENARIO_FAULT_NONE)
+            read_back(context, &params);
     }
 
     probe_finish(&context->probe);
@@ -763,6 +774,75 @@ static void print_evidence_for_repro(const verdict_evidence *evidence, const cha
     }
 }
 
+/* The case's judgement over its repetitions: the known-bug rules, then what the load saw
+ * that the watchdog did not judge (lost connections) and the first data error. */
+static case_judgement judge_case(const case_context *context, const scenario_verdict *verdicts,
+                                 size_t ran)
+{
+    case_judgement judgement = known_bug_judge_case(&context->one_case->settings, verdicts, ran);
+    if (context->failed_connections > 0 && judgement.outcome != CASE_OUTCOME_UNEXPECTED &&
+        judgement.verdict == SCENARIO_VERDICT_PASS) {
+        /* The server lost connections without a verdict of its own: not a pass. */
+        judgement.outcome = CASE_OUTCOME_UNEXPECTED;
+        snprintf(judgement.message, sizeof judgement.message,
+                 "%" PRIu64 " connection(s) failed while the server ran: %s",
+                 context->failed_connections, context->connection_failure);
+    }
+    if (judgement.verdict == SCENARIO_VERDICT_DATA && context->data_failure[0]) {
+        size_t used = strlen(judgement.message);
+        snprintf(judgement.message + used, sizeof judgement.message - used,
+                 "; first data error: %s", context->data_failure);
+    }
+    return judgement;
+}
+
+/* ---- one case, repetition by repetition, for callers that interleave builds ---- */
+
+struct runner_case {
+    case_context context;
+};
+
+runner_case *runner_case_open(const runner_options *options, const scenario_case *one_case,
+                              results_run *results)
+{
+    runner_case *opened = calloc(1, sizeof *opened);
+    if (opened == NULL)
+        return NULL;
+    opened->context.options = options;
+    opened->context.one_case = one_case;
+    opened->context.results = results;
+    opened->context.run_dir = results_run_directory(results);
+    opened->context.log_stream = stdout;
+    latency_histogram_init(&opened->context.latency);
+    return opened;
+}
+
+int runner_case_repeat(runner_case *opened, runner_repetition *repetition, char *error,
+                       size_t error_size)
+{
+    case_context *context = &opened->context;
+    memset(repetition, 0, sizeof *repetition);
+    repetition->verdict = run_repetition(context, &repetition->evidence);
+    repetition->requests_per_second = context->repetition_requests_per_second;
+    context->repetition++;
+    if (context->environment_failure) {
+        snprintf(error, error_size, "%s", context->environment_error);
+        return -1;
+    }
+    return 0;
+}
+
+case_judgement runner_case_judge(const runner_case *opened, const scenario_verdict *verdicts,
+                                 size_t count)
+{
+    return judge_case(&opened->context, verdicts, count);
+}
+
+void runner_case_close(runner_case *opened)
+{
+    free(opened);
+}
+
 int runner_check_scenarios(const char *const *paths, size_t count, const char *case_filter)
 {
     bool filter_matched = case_filter == NULL;
@@ -801,6 +881,7 @@ int runner_run(const runner_options *options)
     finished_case *table = NULL;
     size_t table_count = 0;
     bool reproduced_any = false;
+    size_t case_position = 0; /* over every file's cases, for the shard */
     for (size_t file = 0; file < options->scenario_count && !process_interrupted(); file++) {
         scenario loaded;
         char error[SCENARIO_ERROR_SIZE];
@@ -813,12 +894,15 @@ int runner_run(const runner_options *options)
         server_version version;
         if (server_build_read_version(options->server_path, &version, error, sizeof error) == 0)
             server_version_format(version, version_text, sizeof version_text);
+        char shard_text[32];
+        shard_format(&options->shard, shard_text, sizeof shard_text);
         results_run_info info = {
             .scenario_name = loaded.settings.name,
             .scenario_path = options->scenario_paths[file],
             .server_version = version_text,
             .testbed = options->testbed_description,
             .start_time = time(NULL),
+            .shard = shard_text,
         };
         results_run *results = results_run_create(options->results_root, &info, error,
                                                   sizeof error);
@@ -832,11 +916,15 @@ int runner_run(const runner_options *options)
         printf("results: %s\n", run_dir);
         for (size_t c = 0; c < loaded.case_count && !process_interrupted(); c++) {
             const scenario_case *one_case = &loaded.cases[c];
+            size_t case_index = case_position++;
+            if (!shard_selects(&options->shard, case_index))
+                continue;
             if (options->case_filter && strcmp(one_case->name, options->case_filter) != 0)
                 continue;
             size_t repetitions = one_case->settings.repetitions;
             scenario_verdict *verdicts = calloc(repetitions, sizeof *verdicts);
             verdict_evidence *evidences = calloc(repetitions, sizeof *evidences);
+            double *throughputs = calloc(repetitions, sizeof *throughputs);
             case_context *context = calloc(1, sizeof *context);
             context->options = options;
             context->one_case = one_case;
@@ -849,6 +937,7 @@ int runner_run(const runner_options *options)
             for (size_t r = 0; r < repetitions && !process_interrupted(); r++) {
                 context->repetition = (int)r;
                 verdicts[r] = run_repetition(context, &evidences[r]);
+                throughputs[r] = context->repetition_requests_per_second;
                 ran++;
                 if (context->environment_failure)
                     break;
@@ -859,25 +948,12 @@ int runner_run(const runner_options *options)
                                                      : "interrupted");
                 free(verdicts);
                 free(evidences);
+                free(throughputs);
                 free(context);
                 exit_code = process_interrupted() ? EXIT_INTERRUPTED : EXIT_ENVIRONMENT;
                 break;
             }
-            case_judgement judgement =
-                known_bug_judge_case(&one_case->settings, verdicts, ran);
-            if (context->failed_connections > 0 && judgement.outcome != CASE_OUTCOME_UNEXPECTED &&
-                judgement.verdict == SCENARIO_VERDICT_PASS) {
-                /* The server lost connections without a verdict of its own: not a pass. */
-                judgement.outcome = CASE_OUTCOME_UNEXPECTED;
-                snprintf(judgement.message, sizeof judgement.message,
-                         "%" PRIu64 " connection(s) failed while the server ran: %s",
-                         context->failed_connections, context->connection_failure);
-            }
-            if (judgement.verdict == SCENARIO_VERDICT_DATA && context->data_failure[0]) {
-                size_t used = strlen(judgement.message);
-                snprintf(judgement.message + used, sizeof judgement.message - used,
-                         "; first data error: %s", context->data_failure);
-            }
+            case_judgement judgement = judge_case(context, verdicts, ran);
             /* The evidence shown is that of the first repetition with the case's verdict. */
             const verdict_evidence *shown = &evidences[0];
             for (size_t r = 0; r < ran; r++) {
@@ -903,6 +979,9 @@ int runner_run(const runner_options *options)
                             (double)latency_histogram_percentile(latency, 99.9) / 1e3,
                             (double)latency_histogram_maximum(latency) / 1e3},
                 .stacks_file = context->stacks_written ? "stacks.txt" : NULL,
+                .repetition_requests_per_second = throughputs,
+                .has_case_index = true,
+                .case_index = case_index,
             };
             if (results_add_case(results, &finished, error, sizeof error) != 0) {
                 fprintf(stderr, "run.sh: %s\n", error);
@@ -940,6 +1019,7 @@ int runner_run(const runner_options *options)
                 exit_code = EXIT_UNEXPECTED_VERDICT;
             free(verdicts);
             free(evidences);
+            free(throughputs);
             free(context);
         }
         if (results_run_close(results, error, sizeof error) != 0) {

@@ -17,6 +17,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "known_bug.h"
+#include "results.h"
+#include "scenario.h"
+#include "shard.h"
+#include "verdict.h"
+
 typedef struct runner_options {
     const char *const *scenario_paths;
     size_t scenario_count;
@@ -28,6 +34,7 @@ typedef struct runner_options {
     const char *testbed_description;
     bool repro; /* print REPRODUCED / PASS the way ./run.sh repro promises */
     bool live_progress; /* the output is a terminal: keep a progress line updated */
+    shard_spec shard;   /* count 0: every case */
 } runner_options;
 
 /* Loads and checks every scenario file without running anything: 0, or EXIT_USAGE with
@@ -36,5 +43,31 @@ int runner_check_scenarios(const char *const *paths, size_t count, const char *c
 /* Runs them; returns the harness exit code (0 all as expected, 1 an unexpected verdict,
  * 2 bad scenario, 125 the environment could not run it, 130 interrupted). */
 int runner_run(const runner_options *options);
+
+/*
+ * One case run repetition by repetition, for a caller that interleaves builds (compare):
+ * each repetition is exactly what runner_run does for one (a fresh server from
+ * options->server_path, the load, the watchdog, the timelines into results), and the
+ * server is stopped and reaped before runner_case_repeat returns.
+ */
+typedef struct runner_case runner_case;
+
+typedef struct runner_repetition {
+    scenario_verdict verdict;
+    verdict_evidence evidence;
+    double requests_per_second; /* of the main load alone, read-back left out */
+} runner_repetition;
+
+/* NULL when out of memory. options, one_case and results must outlive it. */
+runner_case *runner_case_open(const runner_options *options, const scenario_case *one_case,
+                              results_run *results);
+/* 0, or -1 when the environment failed (the server did not come up, the load could not
+ * start), with one line in error. */
+int runner_case_repeat(runner_case *opened, runner_repetition *repetition, char *error,
+                       size_t error_size);
+/* The judgement over the verdicts of its repetitions, as runner_run judges a case. */
+case_judgement runner_case_judge(const runner_case *opened, const scenario_verdict *verdicts,
+                                 size_t count);
+void runner_case_close(runner_case *opened);
 
 #endif

@@ -66,10 +66,66 @@ static void help_wins_over_everything_else(void **state)
     assert_int_equal(options.command, CLI_COMMAND_HELP);
     assert_non_null(strstr(cli_usage(), "--testbed native|vm|auto"));
     assert_non_null(strstr(cli_usage(), "--valkey-src DIR"));
+    assert_non_null(strstr(cli_usage(), "compare --baseline SPEC --candidate SPEC"));
+    assert_non_null(strstr(cli_usage(), "--shard I/N"));
+    assert_non_null(strstr(cli_usage(), "merge RESULTS_DIR... [--out DIR]"));
+}
+
+static void compare_takes_both_builds_its_repetitions_threshold_and_shard(void **state)
+{
+    (void)state;
+    char *argv[] = {"run.sh",        "compare", "--baseline",  "/a/valkey-server:/a/rdma.so",
+                    "--candidate",   "/b/src",  "--repetitions", "7",
+                    "--threshold",   "2.5%",    "--shard",     "2/3",
+                    "one.yaml",      "two.yaml", NULL};
+    cli_options options;
+    char error[256];
+    assert_int_equal(cli_parse(ARGC(argv), argv, &options, error, sizeof error), 0);
+    assert_int_equal(options.command, CLI_COMMAND_COMPARE);
+    assert_string_equal(options.baseline, "/a/valkey-server:/a/rdma.so");
+    assert_string_equal(options.candidate, "/b/src");
+    assert_int_equal(options.repetitions, 7);
+    assert_true(options.threshold > 0.0249 && options.threshold < 0.0251);
+    assert_int_equal(options.shard.index, 2);
+    assert_int_equal(options.shard.count, 3);
+    assert_int_equal(options.scenario_count, 2);
+    assert_string_equal(options.scenario_paths[1], "two.yaml");
+}
+
+static void compare_defaults_to_nine_repetitions_and_five_percent(void **state)
+{
+    (void)state;
+    char *argv[] = {"run.sh", "compare", "--baseline", "results/x", "--candidate", "/b/server",
+                    "one.yaml", NULL};
+    cli_options options;
+    char error[256];
+    assert_int_equal(cli_parse(ARGC(argv), argv, &options, error, sizeof error), 0);
+    assert_int_equal(options.repetitions, 9);
+    assert_true(options.threshold > 0.0499 && options.threshold < 0.0501);
+    assert_int_equal(options.shard.count, 0);
+}
+
+static void run_takes_a_shard_and_merge_takes_folders_and_out(void **state)
+{
+    (void)state;
+    char *run[] = {"run.sh", "run", "--shard", "1/2", "a.yaml", NULL};
+    cli_options options;
+    char error[256];
+    assert_int_equal(cli_parse(ARGC(run), run, &options, error, sizeof error), 0);
+    assert_int_equal(options.command, CLI_COMMAND_RUN);
+    assert_int_equal(options.shard.index, 1);
+    assert_int_equal(options.shard.count, 2);
+    char *merge[] = {"run.sh", "merge", "results/s1", "results/s2", "--out", "results/all",
+                     NULL};
+    assert_int_equal(cli_parse(ARGC(merge), merge, &options, error, sizeof error), 0);
+    assert_int_equal(options.command, CLI_COMMAND_MERGE);
+    assert_int_equal(options.scenario_count, 2);
+    assert_string_equal(options.scenario_paths[0], "results/s1");
+    assert_string_equal(options.out_dir, "results/all");
 }
 
 typedef struct refusal {
-    char *argv[8];
+    char *argv[10];
     const char *message;
 } refusal;
 
@@ -94,6 +150,53 @@ static void every_mistake_is_refused_with_its_own_message(void **state)
         {{"run.sh", "--vm-memory", "100", NULL},
          "--vm-memory must be a whole number of MiB from 512 to 65536"},
         {{"run.sh", "inside", NULL}, "inside needs a job name"},
+        {{"run.sh", "compare", "a.yaml", NULL},
+         "compare needs --baseline SPEC and --candidate SPEC"},
+        {{"run.sh", "compare", "--baseline", "/a", "a.yaml", NULL},
+         "compare needs --baseline SPEC and --candidate SPEC"},
+        {{"run.sh", "compare", "--baseline", "/a", "--candidate", "/b", NULL},
+         "compare needs at least one scenario file"},
+        {{"run.sh", "compare", "--baseline", NULL}, "--baseline needs a value"},
+        {{"run.sh", "compare", "--baseline", "/a", "--candidate", "/b", "--server", "/c",
+          "a.yaml", NULL},
+         "compare takes its builds from --baseline and --candidate, not --server, "
+         "--rdma-module or --valkey-src"},
+        {{"run.sh", "compare", "--baseline", "/a", "--candidate", "/b", "--valkey-src", "/c",
+          "a.yaml", NULL},
+         "compare takes its builds from --baseline and --candidate, not --server, "
+         "--rdma-module or --valkey-src"},
+        {{"run.sh", "compare", "--repetitions", "4", NULL},
+         "--repetitions must be a whole number from 5 to 1000"},
+        {{"run.sh", "compare", "--repetitions", "1001", NULL},
+         "--repetitions must be a whole number from 5 to 1000"},
+        {{"run.sh", "compare", "--repetitions", "nine", NULL},
+         "--repetitions must be a whole number from 5 to 1000"},
+        {{"run.sh", "compare", "--threshold", "0", NULL},
+         "--threshold must be a percentage above 0 and below 100, not \"0\""},
+        {{"run.sh", "compare", "--threshold", "100", NULL},
+         "--threshold must be a percentage above 0 and below 100, not \"100\""},
+        {{"run.sh", "compare", "--threshold", "5x", NULL},
+         "--threshold must be a percentage above 0 and below 100, not \"5x\""},
+        {{"run.sh", "compare", "--threshold", "nan", NULL},
+         "--threshold must be a percentage above 0 and below 100, not \"nan\""},
+        {{"run.sh", "run", "--baseline", "/a", "a.yaml", NULL},
+         "--baseline applies to compare only"},
+        {{"run.sh", "run", "--candidate", "/a", "a.yaml", NULL},
+         "--candidate applies to compare only"},
+        {{"run.sh", "run", "--repetitions", "9", "a.yaml", NULL},
+         "--repetitions applies to compare only"},
+        {{"run.sh", "run", "--threshold", "5", "a.yaml", NULL},
+         "--threshold applies to compare only"},
+        {{"run.sh", "run", "--shard", "0/2", "a.yaml", NULL},
+         "--shard must be I/N with 1 <= I <= N <= 1000, not \"0/2\""},
+        {{"run.sh", "run", "--shard", "3/2", "a.yaml", NULL},
+         "--shard must be I/N with 1 <= I <= N <= 1000, not \"3/2\""},
+        {{"run.sh", "repro", "--shard", "1/2", NULL}, "--shard applies to run and compare only"},
+        {{"run.sh", "merge", NULL}, "merge needs at least one results folder"},
+        {{"run.sh", "merge", "--out", "x", NULL}, "merge needs at least one results folder"},
+        {{"run.sh", "run", "--out", "x", "a.yaml", NULL}, "--out applies to merge only"},
+        {{"run.sh", "report", "--case", "x", "results/r", NULL},
+         "--case applies to run, repro and compare only"},
     };
     for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         int argc = 0;
@@ -115,6 +218,9 @@ int main(void)
         cmocka_unit_test(exec_keeps_everything_after_the_double_dash_untouched),
         cmocka_unit_test(server_flags_are_taken_on_any_command),
         cmocka_unit_test(help_wins_over_everything_else),
+        cmocka_unit_test(compare_takes_both_builds_its_repetitions_threshold_and_shard),
+        cmocka_unit_test(compare_defaults_to_nine_repetitions_and_five_percent),
+        cmocka_unit_test(run_takes_a_shard_and_merge_takes_folders_and_out),
         cmocka_unit_test(every_mistake_is_refused_with_its_own_message),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
