@@ -77,6 +77,7 @@ typedef struct load_connection {
     size_t pending_count;
     int64_t opened_ns;
     bool was_ready;
+    bool settled; /* counted in connections_settled */
     load_connection_result result;      /* private to the thread */
     load_connection_progress published; /* under engine->lock */
 } load_connection;
@@ -114,7 +115,12 @@ struct load_engine {
     load_thread *threads;
     int thread_count;
     int64_t start_ns;
-    int64_t deadline_ns; /* 0: none */
+    /* Load begins once every connection has settled (ready, or failed while connecting),
+     * as valkey-benchmark connects its clients before it starts: throughput, the duration
+     * and the per-second series are measured from then, not from the first connect. */
+    atomic_int connections_settled;
+    _Atomic int64_t load_start_ns; /* 0 until every connection settled */
+    _Atomic int64_t deadline_ns; /* 0: none; set when the load begins */
     int64_t stall_bound_ns;
     int64_t connect_bound_ns;
     atomic_bool stop_requested;
@@ -135,6 +141,9 @@ static int64_t monotonic_now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * NANOSECONDS_PER_SECOND + now.tv_nsec;
 }
+
+/* Marks a connection ready or failed-while-connecting; the last one starts the load. */
+static void settle_connection(load_connection *connection);
 
 load_engine_params load_engine_default_params(void)
 {
@@ -250,7 +259,30 @@ connection_fail(load_connection *connection, load_error_class error_class, const
     va_end(arguments);
     progress->error_class = error_class;
     progress->state = LOAD_CONNECTION_FAILED;
+    settle_connection(connection);
     connection_release(connection);
+}
+
+static void settle_connection(load_connection *connection)
+{
+    if (connection->settled) {
+        return;
+    }
+    connection->settled = true;
+    load_engine *engine = connection->engine;
+    if (atomic_fetch_add(&engine->connections_settled, 1) + 1 == engine->params.connections) {
+        int64_t now_ns = monotonic_now_ns();
+        if (engine->params.duration_seconds > 0.0) {
+            engine->deadline_ns =
+                now_ns + (int64_t)(engine->params.duration_seconds * NANOSECONDS_PER_SECOND);
+        }
+        atomic_store(&engine->load_start_ns, now_ns);
+    }
+}
+
+static bool load_has_begun(const load_engine *engine)
+{
+    return atomic_load(&engine->load_start_ns) != 0;
 }
 
 static void connection_done(load_connection *connection)
@@ -279,7 +311,8 @@ static bool engine_may_issue(load_engine *engine, int64_t now_ns)
 
 static void record_second(load_thread *thread, int64_t now_ns, uint64_t value_bytes)
 {
-    int64_t elapsed = now_ns - thread->engine->start_ns;
+    int64_t load_start_ns = atomic_load(&thread->engine->load_start_ns);
+    int64_t elapsed = now_ns - (load_start_ns ? load_start_ns : thread->engine->start_ns);
     size_t second = elapsed > 0 ? (size_t)(elapsed / NANOSECONDS_PER_SECOND) : 0;
     if (second >= thread->second_capacity) {
         size_t capacity =
@@ -581,11 +614,12 @@ static void connection_service(load_connection *connection, int64_t now_ns)
     if (!connection->was_ready) {
         connection->was_ready = true;
         progress->state = LOAD_CONNECTION_RUNNING;
+        settle_connection(connection);
     }
     if (receive(connection, now_ns) != 0) {
         return;
     }
-    if (progress->state == LOAD_CONNECTION_RUNNING) {
+    if (progress->state == LOAD_CONNECTION_RUNNING && load_has_begun(engine)) {
         if (issue_requests(connection, now_ns) != 0) {
             return;
         }
@@ -956,10 +990,6 @@ load_engine *load_engine_start(const load_engine_params *params, char *error, si
     }
 
     engine->start_ns = monotonic_now_ns();
-    if (params->duration_seconds > 0.0) {
-        engine->deadline_ns =
-            engine->start_ns + (int64_t)(params->duration_seconds * NANOSECONDS_PER_SECOND);
-    }
     for (int t = 0; t < engine->thread_count; t++) {
         load_thread *thread = &engine->threads[t];
         thread->limiter.last_refill_ns = engine->start_ns;
@@ -1004,8 +1034,10 @@ void load_engine_stop(load_engine *engine)
 static void build_results(load_engine *engine)
 {
     load_results *results = &engine->results;
+    int64_t load_start_ns = atomic_load(&engine->load_start_ns);
     results->elapsed_seconds =
-        (double)(monotonic_now_ns() - engine->start_ns) / NANOSECONDS_PER_SECOND;
+        (double)(monotonic_now_ns() - (load_start_ns ? load_start_ns : engine->start_ns)) /
+        NANOSECONDS_PER_SECOND;
     latency_histogram_init(&results->latency);
     results->connection_count = (size_t)engine->params.connections;
     results->connections = calloc(results->connection_count, sizeof(load_connection_result));

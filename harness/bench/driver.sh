@@ -48,13 +48,17 @@ theirs() {
         awk -F'"' 'NR>1 && $2 != "" {print $4; exit}'
 }
 
-# link SIZE -> MB/s of ib_write_bw -R over the same device, 3 s
+# link SIZE -> MB/s of ib_write_bw -R over the same device. By iteration count (about
+# 40 MB in all): its duration mode (-D) reports 0 iterations for 1 MB messages here.
 link() {
     local bytes=$1
-    ib_write_bw -R -s "$bytes" -D 3 -d "$TESTBED_RDMA_DEVICE" > "$work/bw-server" 2>&1 &
+    local iterations=$(( 40000000 / bytes ))
+    [ "$iterations" -lt 5 ] && iterations=5
+    ib_write_bw -R -s "$bytes" -n "$iterations" -d "$TESTBED_RDMA_DEVICE" > "$work/bw-server" 2>&1 &
     local server=$!
     sleep 1
-    timeout 30 ib_write_bw -R -s "$bytes" -D 3 -d "$TESTBED_RDMA_DEVICE" "$address" > "$work/bw-client" 2>&1
+    timeout 60 ib_write_bw -R -s "$bytes" -n "$iterations" -d "$TESTBED_RDMA_DEVICE" "$address" \
+        > "$work/bw-client" 2>&1
     wait "$server" 2>/dev/null
     # The row of results: size, iterations, peak, average (MiB/s), msg rate.
     awk -v s="$bytes" '$1 == s {printf "%.2f\n", $4 * 1.048576; exit}' "$work/bw-client"
