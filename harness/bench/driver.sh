@@ -14,18 +14,38 @@ port=6390
 work=$(mktemp -d)
 server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
+    stop_server
     pkill -KILL -x ib_write_bw 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$build/harness/valkey-rdma-harness" inside serve 2 "$port" "$work" > "$work/serve.out" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 600); do grep -q '^ready' "$work/serve.out" && break; sleep 0.1; done
-grep -q '^ready' "$work/serve.out" || { echo "bench: the server did not start"; cat "$work/serve.out"; exit 125; }
+# A fresh server for every cell: a cell that wedges or kills the server (deep pipelines
+# with IO threads have, in the past) must not poison the cells after it. Its log is kept
+# under results/ when something went wrong.
+start_server() {
+    stop_server
+    rm -f "$work/serve.out"
+    "$build/harness/valkey-rdma-harness" inside serve 2 "$port" "$work" > "$work/serve.out" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 600); do grep -q '^ready' "$work/serve.out" && return 0; sleep 0.1; done
+    echo "bench: the server did not start"; cat "$work/serve.out"
+    return 1
+}
+stop_server() {
+    [ -z "$server_pid" ] && return
+    kill -TERM "$server_pid" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+}
+keep_server_log() { # CELL
+    local keep=${VALKEY_RDMA_HARNESS_ROOT:-.}/results/bench-driver-logs
+    mkdir -p "$keep"
+    cp "$work/server.log" "$keep/$(echo "$1" | tr ' =' '__').log" 2>/dev/null
+    echo "bench: $1: a run failed; server log kept in $keep" >&2
+}
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
@@ -70,8 +90,9 @@ link_ratio_min=
 rss_ok=yes
 run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
     local op=$1 size=$2 connections=$3 pipeline=$4 requests=$5 with_link=$6
+    local cell="$op ${size}B c=$connections P=$pipeline"
+    start_server || exit 125
     if [ "$op" = get ]; then
-        # Both tools read the same 1000 keys, written once first.
         "$load" --transport rdma --host "$address" --port "$port" --connections 4 --pipeline 8 \
             --sequential --keyspace 1000 --requests 1000 --key-prefix "key:" --value-size "$size" \
             --ratio 1:0 > /dev/null 2>&1
@@ -83,6 +104,10 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
         [ "${r:-0}" -gt "$peak" ] && peak=$r
         theirs_ops+=("$(theirs "$op" "$size" "$connections" "$pipeline" "$requests")")
     done
+    if ! kill -0 "$server_pid" 2>/dev/null || [ "${o:-0}" = 0 ] || [ -z "${theirs_ops[0]}" ]; then
+        keep_server_log "$cell"
+    fi
+    stop_server
     local o t m ratio link_mb="-" link_ratio="-"
     o=$(printf '%s\n' "${ours_ops[@]}" | median)
     t=$(printf '%s\n' "${theirs_ops[@]}" | median)
@@ -102,7 +127,7 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
     local bound=$(( connections * 2 * 1024 + 32 * 1024 ))
     [ "$peak" -gt "$bound" ] && rss_ok=no
     printf '%-30s %12s %12s %7s %10s %10s %7s %8sMiB\n' \
-        "$op ${size}B c=$connections P=$pipeline" "$o" "$t" "$ratio" "$m" "$link_mb" "$link_ratio" \
+        "$cell" "$o" "$t" "$ratio" "$m" "$link_mb" "$link_ratio" \
         "$(( peak / 1024 ))"
 }
 
