@@ -4,7 +4,7 @@
 # Usage: packages.sh [--check]   (--check: list what is missing, exit 1 if anything is)
 set -euo pipefail
 packages=(
-    build-essential cmake pkg-config clang
+    build-essential cmake pkg-config clang libclang-rt-14-dev jq time procps
     rdma-core ibverbs-utils rdmacm-utils perftest libibverbs-dev librdmacm-dev
     libcmocka-dev libyaml-dev libjansson-dev gnuplot-nox
     qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils gdb
