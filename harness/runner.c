@@ -914,6 +914,10 @@ int runner_run(const runner_options *options)
         }
         const char *run_dir = results_run_directory(results);
         printf("results: %s\n", run_dir);
+        if (!loaded.settings.server.fresh_per_case)
+            printf("note: %s: fresh_per_case: false is not honoured yet; every repetition "
+                   "gets a fresh server\n",
+                   options->scenario_paths[file]);
         for (size_t c = 0; c < loaded.case_count && !process_interrupted(); c++) {
             const scenario_case *one_case = &loaded.cases[c];
             size_t case_index = case_position++;
