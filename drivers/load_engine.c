@@ -77,7 +77,7 @@ typedef struct load_connection {
     size_t pending_count;
     int64_t opened_ns;
     bool was_ready;
-    bool settled; /* counted in connections_settled */
+    bool settled;                       /* counted in connections_settled */
     load_connection_result result;      /* private to the thread */
     load_connection_progress published; /* under engine->lock */
 } load_connection;
@@ -120,7 +120,7 @@ struct load_engine {
      * and the per-second series are measured from then, not from the first connect. */
     atomic_int connections_settled;
     _Atomic int64_t load_start_ns; /* 0 until every connection settled */
-    _Atomic int64_t deadline_ns; /* 0: none; set when the load begins */
+    _Atomic int64_t deadline_ns;   /* 0: none; set when the load begins */
     int64_t stall_bound_ns;
     int64_t connect_bound_ns;
     atomic_bool stop_requested;
@@ -543,10 +543,10 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
         }
         load_operation operation = load_choose_operation(
             params->set_fraction, load_random_unit(load_random_next(&thread->random)));
-        uint64_t key_index = params->sequential_keys
-                                 ? claimed % params->key_space
-                                 : load_choose_key(params->key_space,
-                                                   load_random_next(&thread->random));
+        uint64_t key_index =
+            params->sequential_keys
+                ? claimed % params->key_space
+                : load_choose_key(params->key_space, load_random_next(&thread->random));
         size_t value_size = 0;
         if (operation == LOAD_OPERATION_SET) {
             value_size =

@@ -103,9 +103,8 @@ static int parse_size(const char *text, size_t *out)
     static const struct {
         const char *suffix;
         uint64_t multiplier;
-    } units[] = {{"B", 1},           {"KiB", 1024},       {"MiB", 1024 * 1024},
-                 {"GiB", 1u << 30},  {"kB", 1000},        {"KB", 1000},
-                 {"MB", 1000000},    {"GB", 1000000000}};
+    } units[] = {{"B", 1},     {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1u << 30},
+                 {"kB", 1000}, {"KB", 1000},  {"MB", 1000000},      {"GB", 1000000000}};
     char *end = NULL;
     errno = 0;
     if (text[0] == '-')
@@ -198,11 +197,27 @@ int main(int argc, char **argv)
     params.port = 6379;
 
     enum {
-        OPTION_TRANSPORT = 256, OPTION_HOST, OPTION_PORT, OPTION_CONNECTIONS, OPTION_THREADS,
-        OPTION_PIPELINE, OPTION_RATIO, OPTION_VALUE_SIZE, OPTION_KEYSPACE, OPTION_KEY_PREFIX,
-        OPTION_SEQUENTIAL, OPTION_REQUESTS, OPTION_DURATION, OPTION_RATE, OPTION_RX_BUFFER,
-        OPTION_CONNECT_TIMEOUT, OPTION_STALL, OPTION_VERIFY, OPTION_WRITTEN_BEFORE,
-        OPTION_SEED, OPTION_JSON,
+        OPTION_TRANSPORT = 256,
+        OPTION_HOST,
+        OPTION_PORT,
+        OPTION_CONNECTIONS,
+        OPTION_THREADS,
+        OPTION_PIPELINE,
+        OPTION_RATIO,
+        OPTION_VALUE_SIZE,
+        OPTION_KEYSPACE,
+        OPTION_KEY_PREFIX,
+        OPTION_SEQUENTIAL,
+        OPTION_REQUESTS,
+        OPTION_DURATION,
+        OPTION_RATE,
+        OPTION_RX_BUFFER,
+        OPTION_CONNECT_TIMEOUT,
+        OPTION_STALL,
+        OPTION_VERIFY,
+        OPTION_WRITTEN_BEFORE,
+        OPTION_SEED,
+        OPTION_JSON,
     };
     static const struct option options[] = {
         {"transport", required_argument, NULL, OPTION_TRANSPORT},
@@ -309,8 +324,7 @@ int main(int argc, char **argv)
             break;
         case OPTION_CONNECT_TIMEOUT:
             if (parse_unsigned(optarg, 1, 600000, &number))
-                return usage_error("--connect-timeout must be from 1 to 600000 ms, not",
-                                   optarg);
+                return usage_error("--connect-timeout must be from 1 to 600000 ms, not", optarg);
             params.connect_timeout_ms = (int)number;
             break;
         case OPTION_STALL:

@@ -112,8 +112,7 @@ static int parse_percentage(const char *text, double *fraction)
     double value = strtod(text, &end);
     if (end != NULL && *end == '%')
         end++;
-    if (errno != 0 || end == text || *end != '\0' || !isfinite(value) || value <= 0 ||
-        value >= 100)
+    if (errno != 0 || end == text || *end != '\0' || !isfinite(value) || value <= 0 || value >= 100)
         return -1;
     *fraction = value / 100.0;
     return 0;
@@ -125,16 +124,11 @@ typedef struct command_name {
 } command_name;
 
 static const command_name command_names[] = {
-    {"exec", CLI_COMMAND_EXEC},
-    {"run", CLI_COMMAND_RUN},
-    {"repro", CLI_COMMAND_REPRO},
-    {"report", CLI_COMMAND_REPORT},
-    {"bench", CLI_COMMAND_BENCH},
-    {"fuzz", CLI_COMMAND_FUZZ},
-    {"test", CLI_COMMAND_TEST},
-    {"help", CLI_COMMAND_HELP},
-    {"compare", CLI_COMMAND_COMPARE},
-    {"merge", CLI_COMMAND_MERGE},
+    {"exec", CLI_COMMAND_EXEC},       {"run", CLI_COMMAND_RUN},
+    {"repro", CLI_COMMAND_REPRO},     {"report", CLI_COMMAND_REPORT},
+    {"bench", CLI_COMMAND_BENCH},     {"fuzz", CLI_COMMAND_FUZZ},
+    {"test", CLI_COMMAND_TEST},       {"help", CLI_COMMAND_HELP},
+    {"compare", CLI_COMMAND_COMPARE}, {"merge", CLI_COMMAND_MERGE},
     {"inside", CLI_COMMAND_INSIDE},
 };
 
@@ -181,13 +175,11 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             options->command_argc = argc - index - 1;
             break;
         }
-        if (word[0] != '-' && (options->command == CLI_COMMAND_RUN ||
-                               options->command == CLI_COMMAND_REPORT ||
-                               options->command == CLI_COMMAND_BENCH ||
-                               options->command == CLI_COMMAND_FUZZ ||
-                               options->command == CLI_COMMAND_COMPARE ||
-                               options->command == CLI_COMMAND_MERGE ||
-                               options->command == CLI_COMMAND_INSIDE)) {
+        if (word[0] != '-' &&
+            (options->command == CLI_COMMAND_RUN || options->command == CLI_COMMAND_REPORT ||
+             options->command == CLI_COMMAND_BENCH || options->command == CLI_COMMAND_FUZZ ||
+             options->command == CLI_COMMAND_COMPARE || options->command == CLI_COMMAND_MERGE ||
+             options->command == CLI_COMMAND_INSIDE)) {
             if (options->scenario_count == CLI_MAX_SCENARIOS) {
                 snprintf(error, error_size, "more than %d scenario files", CLI_MAX_SCENARIOS);
                 return -1;
@@ -196,8 +188,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             continue;
         }
         if (word[0] != '-') {
-            snprintf(error, error_size, "unexpected argument \"%s\" (see ./run.sh --help)",
-                     word);
+            snprintf(error, error_size, "unexpected argument \"%s\" (see ./run.sh --help)", word);
             return -1;
         }
         if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
@@ -208,10 +199,10 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             options->verbose = true;
             continue;
         }
-        const char *takes_value[] = {"--testbed",   "--server",  "--rdma-module", "--valkey-src",
-                                     "--cache",     "--vm-cpus", "--vm-memory", "--case",
-                                     "--baseline",  "--candidate", "--repetitions",
-                                     "--threshold", "--shard",   "--out"};
+        const char *takes_value[] = {"--testbed",  "--server",    "--rdma-module", "--valkey-src",
+                                     "--cache",    "--vm-cpus",   "--vm-memory",   "--case",
+                                     "--baseline", "--candidate", "--repetitions", "--threshold",
+                                     "--shard",    "--out"};
         bool is_valued = false;
         for (size_t i = 0; i < sizeof takes_value / sizeof takes_value[0]; i++)
             is_valued |= strcmp(word, takes_value[i]) == 0;
@@ -232,8 +223,8 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             else if (strcmp(value, "vm") == 0)
                 options->testbed = TESTBED_REQUEST_VM;
             else {
-                snprintf(error, error_size,
-                         "--testbed must be native, vm or auto, not \"%s\"", value);
+                snprintf(error, error_size, "--testbed must be native, vm or auto, not \"%s\"",
+                         value);
                 return -1;
             }
         } else if (strcmp(word, "--server") == 0) {
@@ -318,16 +309,17 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
     bool compare = options->command == CLI_COMMAND_COMPARE;
     bool inside = options->command == CLI_COMMAND_INSIDE;
     if (compare && (options->server_path || options->valkey_source)) {
-        snprintf(error, error_size, "compare takes its builds from --baseline and --candidate, "
-                                    "not --server, --rdma-module or --valkey-src");
+        snprintf(error, error_size,
+                 "compare takes its builds from --baseline and --candidate, "
+                 "not --server, --rdma-module or --valkey-src");
         return -1;
     }
     if (!compare && !inside) {
-        const char *compare_only = options->baseline      ? "--baseline"
-                                   : options->candidate   ? "--candidate"
-                                   : repetitions_given    ? "--repetitions"
-                                   : threshold_given      ? "--threshold"
-                                                          : NULL;
+        const char *compare_only = options->baseline    ? "--baseline"
+                                   : options->candidate ? "--candidate"
+                                   : repetitions_given  ? "--repetitions"
+                                   : threshold_given    ? "--threshold"
+                                                        : NULL;
         if (compare_only) {
             snprintf(error, error_size, "%s applies to compare only", compare_only);
             return -1;

@@ -24,7 +24,7 @@ typedef enum cli_command {
     CLI_COMMAND_HELP,
     CLI_COMMAND_COMPARE, /* baseline against candidate, interleaved */
     CLI_COMMAND_MERGE,   /* join the results folders of shards */
-    CLI_COMMAND_INSIDE, /* internal: the part of a job that runs inside the test bed */
+    CLI_COMMAND_INSIDE,  /* internal: the part of a job that runs inside the test bed */
 } cli_command;
 
 typedef enum testbed_request {
@@ -46,7 +46,7 @@ typedef struct cli_options {
     int vm_cpus;
     int vm_memory_mib;
     bool verbose;
-    const char *case_name;            /* --case */
+    const char *case_name;                         /* --case */
     const char *scenario_paths[CLI_MAX_SCENARIOS]; /* run: the scenario files */
     int scenario_count;
     const char *baseline;  /* compare --baseline SPEC */
@@ -55,7 +55,7 @@ typedef struct cli_options {
     double threshold;      /* compare --threshold, as a fraction (5% is 0.05) */
     shard_spec shard;      /* --shard I/N; count 0 when not given */
     const char *out_dir;   /* merge --out */
-    char **command_argv; /* after "--": NULL-terminated, points into argv */
+    char **command_argv;   /* after "--": NULL-terminated, points into argv */
     int command_argc;
 } cli_options;
 

@@ -102,8 +102,7 @@ static void build_environment_fill(build_environment *out, const server_build *b
              build->rdma_module_path);
     snprintf(out->entries[2], sizeof out->entries[2], "VALKEY_VERSION=%s", build->version_text);
     snprintf(out->entries[3], sizeof out->entries[3], "VALKEY_CLI=%s", build->cli_path);
-    snprintf(out->entries[4], sizeof out->entries[4], "VALKEY_BENCHMARK=%s",
-             build->benchmark_path);
+    snprintf(out->entries[4], sizeof out->entries[4], "VALKEY_BENCHMARK=%s", build->benchmark_path);
     snprintf(out->entries[5], sizeof out->entries[5], "VALKEY_ORIGIN=%s", build->origin);
     for (int i = 0; i < 6; i++)
         out->list[i] = out->entries[i];
@@ -111,9 +110,8 @@ static void build_environment_fill(build_environment *out, const server_build *b
 }
 
 /* Brings the test bed up, runs argv in it, takes it down. Returns an exit code. */
-static int run_in_testbed(const cli_options *options, const char *repo_root,
-                          const char *cache_dir, const server_build *build, char *const argv[],
-                          bool announce)
+static int run_in_testbed(const cli_options *options, const char *repo_root, const char *cache_dir,
+                          const server_build *build, char *const argv[], bool announce)
 {
     char error[1024];
     testbed bed;
@@ -194,18 +192,18 @@ static int inside_smoke(void)
 
     char port[16];
     snprintf(port, sizeof port, "%d", SMOKE_PORT);
-    char *rdma_ping[] = {(char *)cli_path, "--rdma", "-h", (char *)address, "-p", port, "PING",
-                         NULL};
+    char *rdma_ping[] = {(char *)cli_path, "--rdma", "-h", (char *)address, "-p", port,
+                         "PING",           NULL};
     char output[256], run_error[256];
-    int rc = process_run_capture(rdma_ping, CLI_PING_TIMEOUT_MS, output, sizeof output,
-                                 run_error, sizeof run_error);
+    int rc = process_run_capture(rdma_ping, CLI_PING_TIMEOUT_MS, output, sizeof output, run_error,
+                                 sizeof run_error);
     bool rdma_ok = rc == 0 && strncmp(output, "PONG", 4) == 0;
     output[strcspn(output, "\n")] = '\0';
     printf("PING over RDMA:  %s\n", rdma_ok ? "PONG (valkey-cli --rdma)" : "FAILED");
     if (!rdma_ok)
         fprintf(stderr, "smoke: valkey-cli --rdma PING: %s\n", rc < 0 ? run_error : output);
-    bool tcp_ok = tcp_probe_ping("127.0.0.1", SMOKE_PORT, TCP_PING_TIMEOUT_MS, error,
-                                 sizeof error) == 0;
+    bool tcp_ok =
+        tcp_probe_ping("127.0.0.1", SMOKE_PORT, TCP_PING_TIMEOUT_MS, error, sizeof error) == 0;
     printf("PING over TCP:   %s\n", tcp_ok ? "PONG" : "FAILED");
     if (!tcp_ok)
         fprintf(stderr, "smoke: %s\n", error);
@@ -415,8 +413,8 @@ static int command_merge(const cli_options *options, const char *repo_root)
 /* Resolves one SPEC of compare into a build on the host (a source tree is built into the
  * cache here), and the text the inside job takes: "SERVER[:MODULE]" or the stored folder. */
 static int resolve_compare_spec(const cli_options *options, const char *flag, const char *text,
-                                const char *repo_root, const char *cache_dir,
-                                server_build *build, char *inside_text, size_t inside_size)
+                                const char *repo_root, const char *cache_dir, server_build *build,
+                                char *inside_text, size_t inside_size)
 {
     char error[1024];
     compare_spec spec;
@@ -441,8 +439,7 @@ static int resolve_compare_spec(const cli_options *options, const char *flag, co
     }
     fprintf(stderr, "%s: Valkey %s, %s\n", flag + 2, build->version_text, build->origin);
     if (build->rdma_module_path[0])
-        snprintf(inside_text, inside_size, "%s:%s", build->server_path,
-                 build->rdma_module_path);
+        snprintf(inside_text, inside_size, "%s:%s", build->server_path, build->rdma_module_path);
     else
         snprintf(inside_text, inside_size, "%s", build->server_path);
     return 0;
@@ -468,14 +465,21 @@ static int run_step(char *const argv[], const char *what)
 
 /* Builds the test configuration (ASan and UBSan), runs the unit and host-side tests on
  * the host, then every integration test inside one test bed boot. */
-static int command_test(const cli_options *options, const char *repo_root,
-                        const char *cache_dir, const server_build *build)
+static int command_test(const cli_options *options, const char *repo_root, const char *cache_dir,
+                        const server_build *build)
 {
     char source[PATH_MAX], build_dir[PATH_MAX];
     snprintf(source, sizeof source, "%s", repo_root);
     snprintf(build_dir, sizeof build_dir, "%s/build/test", repo_root);
-    char *configure[] = {"cmake", "-S", source, "-B", build_dir, "-DWITH_SANITIZERS=ON",
-                         "-DCMAKE_BUILD_TYPE=Debug", "--log-level=WARNING", NULL};
+    char *configure[] = {"cmake",
+                         "-S",
+                         source,
+                         "-B",
+                         build_dir,
+                         "-DWITH_SANITIZERS=ON",
+                         "-DCMAKE_BUILD_TYPE=Debug",
+                         "--log-level=WARNING",
+                         NULL};
     char *compile[] = {"cmake", "--build", build_dir, "-j", "2", NULL};
     int rc = run_step(configure, "configuring the test build");
     if (rc == 0)
@@ -485,8 +489,8 @@ static int command_test(const cli_options *options, const char *repo_root,
 
     printf("== unit and host-side tests (host) ==\n");
     fflush(stdout);
-    char *host_tests[] = {"ctest", "--test-dir", build_dir, "--output-on-failure",
-                          "-LE", "^integration$", NULL};
+    char *host_tests[] = {"ctest", "--test-dir",    build_dir, "--output-on-failure",
+                          "-LE",   "^integration$", NULL};
     int host_rc = run_step(host_tests, "host tests");
     if (host_rc == EXIT_INTERRUPTED)
         return host_rc;
@@ -505,8 +509,8 @@ static int command_test(const cli_options *options, const char *repo_root,
 
     printf("== integration tests (inside the test bed, one boot) ==\n");
     fflush(stdout);
-    char *inside_tests[] = {"ctest", "--test-dir", build_dir, "--output-on-failure",
-                            "-L", "^integration$", NULL};
+    char *inside_tests[] = {"ctest", "--test-dir",    build_dir, "--output-on-failure",
+                            "-L",    "^integration$", NULL};
     int inside_rc = run_in_testbed(options, repo_root, cache_dir, build, inside_tests, true);
     if (inside_rc == EXIT_INTERRUPTED)
         return inside_rc;
@@ -515,15 +519,17 @@ static int command_test(const cli_options *options, const char *repo_root,
         return EXIT_AS_EXPECTED;
     }
     fprintf(stderr, "run.sh test: %s%s failed\n", host_rc ? "host tests" : "",
-            host_rc && inside_rc ? " and test bed tests" : inside_rc ? "test bed tests" : "");
+            host_rc && inside_rc ? " and test bed tests"
+            : inside_rc          ? "test bed tests"
+                                 : "");
     return inside_rc == EXIT_ENVIRONMENT && host_rc == 0 ? EXIT_ENVIRONMENT
-                                                          : EXIT_UNEXPECTED_VERDICT;
+                                                         : EXIT_UNEXPECTED_VERDICT;
 }
 
 /* ./run.sh compare on the host: checks everything that needs no boot, builds what must
  * be built, then runs the comparison inside one test bed boot and draws its report. */
-static int command_compare(const cli_options *options, const char *repo_root,
-                           const char *cache_dir, time_t job_started, double started)
+static int command_compare(const cli_options *options, const char *repo_root, const char *cache_dir,
+                           time_t job_started, double started)
 {
     compare_options check = {
         .scenario_paths = options->scenario_paths,
@@ -544,8 +550,9 @@ static int command_compare(const cli_options *options, const char *repo_root,
         return EXIT_USAGE;
     }
     if (candidate_spec.kind == COMPARE_SPEC_STORED) {
-        fprintf(stderr, "run.sh: --candidate %s: a stored run cannot be the candidate; give a "
-                        "server or a source tree\n",
+        fprintf(stderr,
+                "run.sh: --candidate %s: a stored run cannot be the candidate; give a "
+                "server or a source tree\n",
                 options->candidate);
         return EXIT_USAGE;
     }
@@ -554,9 +561,8 @@ static int command_compare(const cli_options *options, const char *repo_root,
     rc = resolve_compare_spec(options, "--baseline", options->baseline, repo_root, cache_dir,
                               &baseline_build, baseline_text, sizeof baseline_text);
     if (rc == 0)
-        rc = resolve_compare_spec(options, "--candidate", options->candidate, repo_root,
-                                  cache_dir, &candidate_build, candidate_text,
-                                  sizeof candidate_text);
+        rc = resolve_compare_spec(options, "--candidate", options->candidate, repo_root, cache_dir,
+                                  &candidate_build, candidate_text, sizeof candidate_text);
     if (rc != 0)
         return rc;
     char self[PATH_MAX];
@@ -677,8 +683,8 @@ int main(int argc, char **argv)
     if (options.command == CLI_COMMAND_COMPARE)
         return command_compare(&options, repo_root, cache_dir, job_started, started);
     if (options.scenario_count > 0 && options.command != CLI_COMMAND_BENCH) {
-        int check = runner_check_scenarios(options.scenario_paths,
-                                           (size_t)options.scenario_count, options.case_name);
+        int check = runner_check_scenarios(options.scenario_paths, (size_t)options.scenario_count,
+                                           options.case_name);
         if (check != 0)
             return check;
     }
@@ -716,7 +722,7 @@ int main(int argc, char **argv)
         self[length > 0 ? length : 0] = '\0';
         const char *job = options.command == CLI_COMMAND_MAIN    ? "main"
                           : options.command == CLI_COMMAND_REPRO ? "repro"
-                                                                  : "run";
+                                                                 : "run";
         char *inside[CLI_MAX_SCENARIOS + 8];
         int count = 0;
         inside[count++] = self;

@@ -84,8 +84,7 @@ static int spawn_with(process *child, char *const argv[], char *const envp[], pr
     posix_spawnattr_setpgroup(&attributes, 0);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
 
-    int rc = posix_spawnp(&child->pid, argv[0], &actions, &attributes, argv,
-                          envp ? envp : environ);
+    int rc = posix_spawnp(&child->pid, argv[0], &actions, &attributes, argv, envp ? envp : environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (rc != 0) {
@@ -219,8 +218,8 @@ int process_run_capture(char *const argv[], int timeout_ms, char *output, size_t
             break;
         }
         struct pollfd readable = {.fd = pipe_fds[0], .events = POLLIN};
-        int ready = poll(&readable, 1, left > WAIT_POLL_INTERVAL_MS ? WAIT_POLL_INTERVAL_MS
-                                                                       : (int)left);
+        int ready =
+            poll(&readable, 1, left > WAIT_POLL_INTERVAL_MS ? WAIT_POLL_INTERVAL_MS : (int)left);
         if (ready <= 0)
             continue;
         char chunk[4096];

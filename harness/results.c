@@ -89,7 +89,7 @@ static int write_all(int fd, const char *text, size_t length)
 /* Writes directory/name through a temporary file in the same folder (so rename is atomic),
  * with fsync of the file before and of the folder after the rename. */
 int results_write_file_atomically(const char *directory, const char *name, const char *content,
-                                 char *error, size_t error_size)
+                                  char *error, size_t error_size)
 {
     char final_path[PATH_MAX];
     char temporary_path[PATH_MAX];
@@ -368,20 +368,20 @@ static json_t *case_to_json(const results_case *finished)
                                   json_real(finished->repetition_requests_per_second[i]));
     }
     /* "o" steals each reference even when json_pack fails, so nothing leaks. */
-    json_t *object = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o?, s:{s:I, s:I, s:o?}, s:f, "
-                     "s:{s:f, s:f}, s:{s:f, s:f, s:f, s:f, s:f}, s:s?}",
-                     "name", finished->scenario_case->name, "parameters",
-                     scenario_case_to_json(finished->scenario_case), "verdict",
-                     scenario_verdict_name(judgement->verdict), "expected", expected, "outcome",
-                     case_outcome_name(judgement->outcome), "message", judgement->message,
-                     "evidence_summary", evidence_line, "evidence", evidence, "repetitions",
-                     "count", (json_int_t)judgement->repetitions, "reproduced",
-                     (json_int_t)judgement->reproduced, "verdicts", verdicts, "duration_s",
-                     finished->duration_s, "throughput", "requests_per_second",
-                     finished->requests_per_second, "value_bytes_per_second",
-                     finished->value_bytes_per_second, "latency_us", "p50", latency->p50_us, "p90",
-                     latency->p90_us, "p99", latency->p99_us, "p99.9", latency->p999_us, "max",
-                     latency->max_us, "stacks", finished->stacks_file);
+    json_t *object = json_pack(
+        "{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o?, s:{s:I, s:I, s:o?}, s:f, "
+        "s:{s:f, s:f}, s:{s:f, s:f, s:f, s:f, s:f}, s:s?}",
+        "name", finished->scenario_case->name, "parameters",
+        scenario_case_to_json(finished->scenario_case), "verdict",
+        scenario_verdict_name(judgement->verdict), "expected", expected, "outcome",
+        case_outcome_name(judgement->outcome), "message", judgement->message, "evidence_summary",
+        evidence_line, "evidence", evidence, "repetitions", "count",
+        (json_int_t)judgement->repetitions, "reproduced", (json_int_t)judgement->reproduced,
+        "verdicts", verdicts, "duration_s", finished->duration_s, "throughput",
+        "requests_per_second", finished->requests_per_second, "value_bytes_per_second",
+        finished->value_bytes_per_second, "latency_us", "p50", latency->p50_us, "p90",
+        latency->p90_us, "p99", latency->p99_us, "p99.9", latency->p999_us, "max", latency->max_us,
+        "stacks", finished->stacks_file);
     if (object == NULL) {
         json_decref(throughputs);
         return NULL;
@@ -602,8 +602,7 @@ int results_add_case(results_run *run, const results_case *finished, char *error
     return results_add_case_json(run, one, error, error_size);
 }
 
-int results_add_case_json(results_run *run, json_t *case_object, char *error,
-                          size_t error_size)
+int results_add_case_json(results_run *run, json_t *case_object, char *error, size_t error_size)
 {
     if (case_object == NULL ||
         json_array_append_new(json_object_get(run->summary, "cases"), case_object) != 0) {
@@ -627,10 +626,12 @@ int results_add_case_json(results_run *run, json_t *case_object, char *error,
             summary[length] = '\n';
             summary[length + 1] = '\0';
         }
-        status = results_write_file_atomically(run->directory, "summary.json", summary, error, error_size);
+        status = results_write_file_atomically(run->directory, "summary.json", summary, error,
+                                               error_size);
     }
     if (status == 0)
-        status = results_write_file_atomically(run->directory, "junit.xml", junit, error, error_size);
+        status =
+            results_write_file_atomically(run->directory, "junit.xml", junit, error, error_size);
     free(summary);
     free(junit);
     return status;

@@ -20,8 +20,8 @@
 #ifndef HARNESS_RESULTS_H
 #define HARNESS_RESULTS_H
 
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -94,8 +94,7 @@ int results_add_case(results_run *run, const results_case *finished, char *error
 /* Adds a case already in summary.json form (the reference is taken, also on failure) and
  * rewrites summary.json and junit.xml atomically. For callers with a case shape of their
  * own (compare); the junit rules above apply to its "outcome", "verdict" and "message". */
-int results_add_case_json(results_run *run, json_t *case_object, char *error,
-                          size_t error_size);
+int results_add_case_json(results_run *run, json_t *case_object, char *error, size_t error_size);
 
 /* Sets a top-level field of summary.json (the reference is taken), written with the next
  * case. 0, or -1 when out of memory. */

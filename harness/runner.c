@@ -244,7 +244,7 @@ typedef struct case_context {
     thread_cpu_sample history[CPU_SMOOTHING_SAMPLES];
     size_t history_count;
     double started_s;
-    double phase_started_s; /* when the current load phase began */
+    double phase_started_s;  /* when the current load phase began */
     bool stopped_by_harness; /* our own stop is no crash */
     bool stacks_taken;
     bool stacks_written;
@@ -263,14 +263,14 @@ typedef struct case_context {
 } case_context;
 
 static int engine_params_from_case(const scenario_case *one_case, const runner_options *options,
-                                   load_engine_params *params, size_t *size_storage,
-                                   char *error, size_t error_size)
+                                   load_engine_params *params, size_t *size_storage, char *error,
+                                   size_t error_size)
 {
     const scenario_client *client = &one_case->settings.client;
     *params = load_engine_default_params();
     params->transport_name = scenario_transport_name(client->transport);
-    params->host = client->transport == SCENARIO_TRANSPORT_RDMA ? options->rdma_address
-                                                                 : "127.0.0.1";
+    params->host =
+        client->transport == SCENARIO_TRANSPORT_RDMA ? options->rdma_address : "127.0.0.1";
     params->port = RUNNER_PORT;
     params->connections = (int)client->connections;
     params->threads = (int)client->threads;
@@ -368,12 +368,12 @@ static int watchdog_sample(case_context *context, load_engine *engine,
         results_append_cpu(context->results, elapsed_s, usage[i].tid, usage[i].name,
                            usage[i].cpu_percent, context->one_case->name, error, sizeof error);
     for (size_t i = 0; i < smoothed_count; i++)
-        threads[i] = (verdict_thread_cpu){smoothed[i].name, smoothed[i].tid,
-                                          smoothed[i].cpu_percent};
+        threads[i] =
+            (verdict_thread_cpu){smoothed[i].name, smoothed[i].tid, smoothed[i].cpu_percent};
     thread_count = smoothed_count;
 
-    size_t connection_total = engine ? load_engine_progress(engine, progress, progress_capacity)
-                                     : 0;
+    size_t connection_total =
+        engine ? load_engine_progress(engine, progress, progress_capacity) : 0;
     size_t connection_count =
         connection_total < progress_capacity ? connection_total : progress_capacity;
     verdict_connection connections[MAX_CONNECTIONS_WATCHED];
@@ -386,18 +386,17 @@ static int watchdog_sample(case_context *context, load_engine *engine,
                                           : now_s - context->phase_started_s;
         /* Only connections still waiting can be wedged; ended ones are judged by how
          * they ended (below and in the results). */
-        bool waiting = one->state == LOAD_CONNECTION_RUNNING ||
-                       one->state == LOAD_CONNECTION_DRAINING;
+        bool waiting =
+            one->state == LOAD_CONNECTION_RUNNING || one->state == LOAD_CONNECTION_DRAINING;
         connections[i] = (verdict_connection){one->name, waiting ? one->outstanding : 0, since};
         if (one->error_class == LOAD_ERROR_VERIFY || one->error_class == LOAD_ERROR_PROTOCOL) {
             verify_failures++;
             if (!context->data_failure[0])
-                snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]",
-                         one->error, load_error_class_name(one->error_class));
+                snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]", one->error,
+                         load_error_class_name(one->error_class));
         }
-        results_append_progress(context->results, elapsed_s, context->one_case->name,
-                                one->name, one->outstanding, since, one->replies, error,
-                                sizeof error);
+        results_append_progress(context->results, elapsed_s, context->one_case->name, one->name,
+                                one->outstanding, since, one->replies, error, sizeof error);
     }
 
     verdict_sample input = {
@@ -422,8 +421,8 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     }
     log_watch_scan(&context->log, context->log_path);
     input.assertion_line = context->log.assertion[0] ? context->log.assertion : NULL;
-    fault_apply(&context->one_case->settings.fault, &context->running, &context->fault,
-                elapsed_s, context->log_stream);
+    fault_apply(&context->one_case->settings.fault, &context->running, &context->fault, elapsed_s,
+                context->log_stream);
     return verdict_judge_update(&context->judge, &input);
 }
 
@@ -440,8 +439,8 @@ static void capture_stacks(case_context *context)
     snprintf(part, sizeof part, "%s/.stacks-part", context->run_dir);
     snprintf(whole, sizeof whole, "%s/stacks.txt", context->run_dir);
     /* A stopped server cannot be attached to usefully; gdb would wait on it. */
-    int rc = stacks_capture(context->running.process.pid, spinning, evidence->thread_count,
-                            part, STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
+    int rc = stacks_capture(context->running.process.pid, spinning, evidence->thread_count, part,
+                            STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
     FILE *out = fopen(whole, "a");
     if (!out)
         return;
@@ -498,8 +497,8 @@ static int run_watched(case_context *context, const load_engine_params *params)
         if (context->options->live_progress && monotonic_s() >= next_progress_line) {
             next_progress_line = monotonic_s() + LIVE_PROGRESS_INTERVAL_S;
             uint64_t replies = 0, outstanding = 0;
-            size_t shown = (size_t)params->connections < capacity ? (size_t)params->connections
-                                                                 : capacity;
+            size_t shown =
+                (size_t)params->connections < capacity ? (size_t)params->connections : capacity;
             for (size_t i = 0; i < shown; i++) {
                 replies += progress[i].replies;
                 outstanding += progress[i].outstanding;
@@ -521,8 +520,7 @@ static int run_watched(case_context *context, const load_engine_params *params)
             server_stop(&context->running);
             load_engine_stop(engine);
             stop_sent = true;
-            stop_deadline = monotonic_s() + params->stall_seconds +
-                            ENGINE_FINISH_SLACK_MS / 1000.0;
+            stop_deadline = monotonic_s() + params->stall_seconds + ENGINE_FINISH_SLACK_MS / 1000.0;
         }
     }
     if (load_engine_wait(engine, ENGINE_FINISH_SLACK_MS) == 0) {
@@ -536,8 +534,8 @@ static int run_watched(case_context *context, const load_engine_params *params)
             if ((one->error_class == LOAD_ERROR_VERIFY ||
                  one->error_class == LOAD_ERROR_PROTOCOL) &&
                 !context->data_failure[0])
-                snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]",
-                         one->error, load_error_class_name(one->error_class));
+                snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]", one->error,
+                         load_error_class_name(one->error_class));
             if (one->error_class == LOAD_ERROR_CONNECT ||
                 one->error_class == LOAD_ERROR_TRANSPORT) {
                 context->failed_connections++;
@@ -626,18 +624,18 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
              context->run_dir);
     unlink(context->log_path);
     server_version version;
-    if (server_build_read_version(context->options->server_path, &version, error,
-                                  sizeof error) != 0) {
+    if (server_build_read_version(context->options->server_path, &version, error, sizeof error) !=
+        0) {
         snprintf(context->environment_error, sizeof context->environment_error, "%s", error);
         context->environment_failure = true;
         return SCENARIO_VERDICT_PASS;
     }
     server_settings server_config = {
         .server_path = context->options->server_path,
-        .rdma_module_path = context->options->rdma_module_path &&
-                                    context->options->rdma_module_path[0]
-                                ? context->options->rdma_module_path
-                                : NULL,
+        .rdma_module_path =
+            context->options->rdma_module_path && context->options->rdma_module_path[0]
+                ? context->options->rdma_module_path
+                : NULL,
         .version = version,
         .rdma_address = context->options->rdma_address,
         .port = RUNNER_PORT,
@@ -657,11 +655,9 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     memset(&context->fault, 0, sizeof context->fault);
     context->fault.connection_fd = -1;
     if (server_start(&context->running, &server_config, error, sizeof error) != 0 ||
-        server_wait_ready(&context->running, SERVER_READY_TIMEOUT_MS, error, sizeof error) !=
-            0) {
+        server_wait_ready(&context->running, SERVER_READY_TIMEOUT_MS, error, sizeof error) != 0) {
         snprintf(context->environment_error, sizeof context->environment_error,
-                 "%s: the server under test did not come up: %s", context->one_case->name,
-                 error);
+                 "%s: the server under test did not come up: %s", context->one_case->name, error);
         context->environment_failure = true;
         server_stop(&context->running);
         return SCENARIO_VERDICT_PASS;
@@ -676,8 +672,8 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
 
     load_engine_params params;
     size_t size_storage[SCENARIO_LIST_MAX];
-    if (engine_params_from_case(context->one_case, context->options, &params, size_storage,
-                                error, sizeof error) != 0) {
+    if (engine_params_from_case(context->one_case, context->options, &params, size_storage, error,
+                                sizeof error) != 0) {
         snprintf(context->environment_error, sizeof context->environment_error, "%s", error);
         context->environment_failure = true;
     } else {
@@ -687,8 +683,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
         double load_seconds = context->load_seconds - seconds_before;
         context->repetition_requests_per_second =
             load_seconds > 0 ? (double)(context->replies - replies_before) / load_seconds : 0;
-        if (load_rc == 0 && settings->client.verify &&
-            settings->fault.kind == SCENARIO_FAULT_NONE)
+        if (load_rc == 0 && settings->client.verify && settings->fault.kind == SCENARIO_FAULT_NONE)
             read_back(context, &params);
     }
 
@@ -859,8 +854,8 @@ int runner_check_scenarios(const char *const *paths, size_t count, const char *c
             load_engine_params params;
             size_t storage[SCENARIO_LIST_MAX];
             runner_options probe_options = {.rdma_address = "192.0.2.1"};
-            if (engine_params_from_case(&loaded.cases[c], &probe_options, &params, storage,
-                                        error, sizeof error) != 0) {
+            if (engine_params_from_case(&loaded.cases[c], &probe_options, &params, storage, error,
+                                        sizeof error) != 0) {
                 fprintf(stderr, "%s: %s\n", paths[i], error);
                 scenario_free(&loaded);
                 return EXIT_USAGE;
@@ -904,8 +899,8 @@ int runner_run(const runner_options *options)
             .start_time = time(NULL),
             .shard = shard_text,
         };
-        results_run *results = results_run_create(options->results_root, &info, error,
-                                                  sizeof error);
+        results_run *results =
+            results_run_create(options->results_root, &info, error, sizeof error);
         if (!results) {
             fprintf(stderr, "run.sh: %s\n", error);
             scenario_free(&loaded);
@@ -948,8 +943,7 @@ int runner_run(const runner_options *options)
             }
             if (context->environment_failure || ran == 0) {
                 fprintf(stderr, "run.sh: %s\n",
-                        context->environment_failure ? context->environment_error
-                                                     : "interrupted");
+                        context->environment_failure ? context->environment_error : "interrupted");
                 free(verdicts);
                 free(evidences);
                 free(throughputs);
@@ -996,8 +990,8 @@ int runner_run(const runner_options *options)
             if (options->live_progress)
                 printf("\r\033[K");
             printf("%-10s %-5s %-60s %8.0f ops/s  %s\n", outcome_word(&judgement),
-                   verdict_label(judgement.verdict), one_case->name,
-                   finished.requests_per_second, judgement.message);
+                   verdict_label(judgement.verdict), one_case->name, finished.requests_per_second,
+                   judgement.message);
             if (judgement.verdict != SCENARIO_VERDICT_PASS)
                 printf("           evidence: %s\n", description);
             if (judgement.verdict == SCENARIO_VERDICT_DATA && context->data_failure[0])
@@ -1013,8 +1007,7 @@ int runner_run(const runner_options *options)
                 table = grown;
                 finished_case *row = &table[table_count++];
                 snprintf(row->name, sizeof row->name, "%s", one_case->name);
-                snprintf(row->verdict, sizeof row->verdict, "%s",
-                         verdict_label(judgement.verdict));
+                snprintf(row->verdict, sizeof row->verdict, "%s", verdict_label(judgement.verdict));
                 snprintf(row->outcome, sizeof row->outcome, "%s", outcome_word(&judgement));
                 row->ops = finished.requests_per_second;
                 snprintf(row->note, sizeof row->note, "%s", judgement.message);
@@ -1037,8 +1030,8 @@ int runner_run(const runner_options *options)
     if (table_count > 0) {
         printf("\n%-60s %-7s %-10s %10s\n", "case", "verdict", "outcome", "ops/s");
         for (size_t i = 0; i < table_count; i++)
-            printf("%-60s %-7s %-10s %10.0f\n", table[i].name, table[i].verdict,
-                   table[i].outcome, table[i].ops);
+            printf("%-60s %-7s %-10s %10.0f\n", table[i].name, table[i].verdict, table[i].outcome,
+                   table[i].ops);
     }
     free(table);
     if (process_interrupted())

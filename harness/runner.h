@@ -32,7 +32,7 @@ typedef struct runner_options {
     const char *rdma_module_path; /* NULL or empty: built in */
     const char *rdma_address;
     const char *testbed_description;
-    bool repro; /* print REPRODUCED / PASS the way ./run.sh repro promises */
+    bool repro;         /* print REPRODUCED / PASS the way ./run.sh repro promises */
     bool live_progress; /* the output is a terminal: keep a progress line updated */
     shard_spec shard;   /* count 0: every case */
 } runner_options;

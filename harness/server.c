@@ -13,8 +13,7 @@
 #define READY_PROBE_TIMEOUT_MS 1000
 #define READY_PROBE_INTERVAL_MS 100
 
-int server_start(server *running, const server_settings *settings, char *error,
-                 size_t error_size)
+int server_start(server *running, const server_settings *settings, char *error, size_t error_size)
 {
     memset(running, 0, sizeof *running);
     running->port = settings->port;

@@ -24,8 +24,7 @@ typedef struct server {
     char log_path[512];
 } server;
 
-int server_start(server *running, const server_settings *settings, char *error,
-                 size_t error_size);
+int server_start(server *running, const server_settings *settings, char *error, size_t error_size);
 /* Waits until the server answers PING over TCP; -1 with error when it exits or times out. */
 int server_wait_ready(server *running, int timeout_ms, char *error, size_t error_size);
 bool server_is_running(server *running);

@@ -90,9 +90,8 @@ static void fill_from_folder(server_build *build, const char *folder, bool serve
     }
 }
 
-int server_build_resolve(const cli_options *options, const char *repo_root,
-                         const char *cache_dir, server_build *build, char *error,
-                         size_t error_size)
+int server_build_resolve(const cli_options *options, const char *repo_root, const char *cache_dir,
+                         server_build *build, char *error, size_t error_size)
 {
     memset(build, 0, sizeof *build);
     /* Validate the user's files first: a typo should not cost a download. */
@@ -113,8 +112,7 @@ int server_build_resolve(const cli_options *options, const char *repo_root,
         snprintf(marker, sizeof marker, "%s/src/server.h", options->valkey_source);
         struct stat info;
         if (stat(options->valkey_source, &info) != 0 || !S_ISDIR(info.st_mode)) {
-            snprintf(error, error_size, "--valkey-src %s: no such folder",
-                     options->valkey_source);
+            snprintf(error, error_size, "--valkey-src %s: no such folder", options->valkey_source);
             return EXIT_USAGE;
         }
         if (access(marker, R_OK) != 0) {
@@ -126,10 +124,9 @@ int server_build_resolve(const cli_options *options, const char *repo_root,
     }
 
     char default_folder[PATH_MAX];
-    char *default_arguments[] = {"default", (char *)cache_dir, SERVER_BUILD_PINNED_VERSION,
-                                 NULL};
-    int rc = provision(repo_root, default_arguments, default_folder, sizeof default_folder,
-                       error, error_size);
+    char *default_arguments[] = {"default", (char *)cache_dir, SERVER_BUILD_PINNED_VERSION, NULL};
+    int rc = provision(repo_root, default_arguments, default_folder, sizeof default_folder, error,
+                       error_size);
     if (rc != 0)
         return rc;
     fill_from_folder(build, default_folder, true);
@@ -138,14 +135,13 @@ int server_build_resolve(const cli_options *options, const char *repo_root,
 
     if (options->valkey_source) {
         char source_folder[PATH_MAX];
-        char *source_arguments[] = {"source", (char *)cache_dir,
-                                    (char *)options->valkey_source, NULL};
+        char *source_arguments[] = {"source", (char *)cache_dir, (char *)options->valkey_source,
+                                    NULL};
         rc = provision(repo_root, source_arguments, source_folder, sizeof source_folder, error,
                        error_size);
         if (rc != 0)
             return rc;
-        snprintf(build->server_path, sizeof build->server_path, "%s/valkey-server",
-                 source_folder);
+        snprintf(build->server_path, sizeof build->server_path, "%s/valkey-server", source_folder);
         snprintf(build->rdma_module_path, sizeof build->rdma_module_path, "%s/valkey-rdma.so",
                  source_folder);
         snprintf(build->origin, sizeof build->origin, "--valkey-src %s", options->valkey_source);

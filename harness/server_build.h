@@ -32,9 +32,8 @@ typedef struct server_build {
 } server_build;
 
 /* Returns 0, or an exit code (EXIT_USAGE or EXIT_ENVIRONMENT) with error set. */
-int server_build_resolve(const cli_options *options, const char *repo_root,
-                         const char *cache_dir, server_build *build, char *error,
-                         size_t error_size);
+int server_build_resolve(const cli_options *options, const char *repo_root, const char *cache_dir,
+                         server_build *build, char *error, size_t error_size);
 /* Reads a server's version; 0, or EXIT_USAGE with error set. */
 int server_build_read_version(const char *server_path, server_version *version, char *error,
                               size_t error_size);

@@ -16,14 +16,13 @@ int server_version_parse(const char *version_output, server_version *version, ch
             length = sizeof first_line - 1;
         memcpy(first_line, version_output, length);
         first_line[length] = '\0';
-        snprintf(error, error_size, "not a Valkey server: --version printed \"%s\"",
-                 first_line);
+        snprintf(error, error_size, "not a Valkey server: --version printed \"%s\"", first_line);
         return -1;
     }
     int consumed = 0;
     server_version parsed = {0};
-    if (sscanf(found + strlen(VALKEY_VERSION_PREFIX), "%d.%d.%d%n", &parsed.major,
-               &parsed.minor, &parsed.patch, &consumed) != 3 ||
+    if (sscanf(found + strlen(VALKEY_VERSION_PREFIX), "%d.%d.%d%n", &parsed.major, &parsed.minor,
+               &parsed.patch, &consumed) != 3 ||
         parsed.major < 0 || parsed.minor < 0 || parsed.patch < 0) {
         snprintf(error, error_size, "cannot read the version number after \"%s\"",
                  VALKEY_VERSION_PREFIX);

@@ -33,8 +33,7 @@ static int wait_ready(int fd, short events, long long deadline)
     }
 }
 
-int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error,
-                   size_t error_size)
+int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, size_t error_size)
 {
     static const char ping[] = "*1\r\n$4\r\nPING\r\n";
     long long deadline = monotonic_ms() + timeout_ms;
@@ -62,8 +61,7 @@ int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error,
     socklen_t length = sizeof socket_error;
     getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &length);
     if (socket_error != 0) {
-        snprintf(error, error_size, "connect to %s:%d: %s", address, port,
-                 strerror(socket_error));
+        snprintf(error, error_size, "connect to %s:%d: %s", address, port, strerror(socket_error));
         goto done;
     }
     if (send(fd, ping, sizeof ping - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof ping - 1)) {
@@ -74,8 +72,8 @@ int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error,
     size_t used = 0;
     while (used < sizeof reply - 1) {
         if (wait_ready(fd, POLLIN, deadline) != 0) {
-            snprintf(error, error_size, "no reply to PING from %s:%d within %d ms", address,
-                     port, timeout_ms);
+            snprintf(error, error_size, "no reply to PING from %s:%d within %d ms", address, port,
+                     timeout_ms);
             goto done;
         }
         ssize_t got = recv(fd, reply + used, sizeof reply - 1 - used, 0);

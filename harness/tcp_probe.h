@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 /* 0 when the server answered +PONG within timeout_ms; -1 with error set otherwise. */
-int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error,
-                   size_t error_size);
+int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, size_t error_size);
 
 #endif

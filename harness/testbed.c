@@ -1,10 +1,10 @@
 #include "testbed.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -72,8 +72,8 @@ static int read_first_line(const char *path, char *out, size_t out_size)
 }
 
 /* An existing RDMA device whose netdev has an IPv4 address. */
-static bool find_existing_device(char *device, size_t device_size, char *netdev,
-                                 size_t netdev_size, char *address, size_t address_size)
+static bool find_existing_device(char *device, size_t device_size, char *netdev, size_t netdev_size,
+                                 char *address, size_t address_size)
 {
     DIR *devices = opendir("/sys/class/infiniband");
     if (!devices)
@@ -120,8 +120,8 @@ int testbed_gather_facts(testbed_facts *facts)
 {
     char device[64], netdev[64], address[64];
     memset(facts, 0, sizeof *facts);
-    facts->rdma_device_present = find_existing_device(device, sizeof device, netdev,
-                                                      sizeof netdev, address, sizeof address);
+    facts->rdma_device_present =
+        find_existing_device(device, sizeof device, netdev, sizeof netdev, address, sizeof address);
     facts->is_root = geteuid() == 0;
     if (facts->is_root && program_in_path("modprobe")) {
         char *argv[] = {"modprobe", "--dry-run", "--quiet", "rdma_rxe", NULL};
@@ -143,8 +143,8 @@ static int make_native_rxe(testbed *bed, char *error, size_t error_size)
     char *add_netdev[] = {"ip", "link", "add", NATIVE_NETDEV, "type", "dummy", NULL};
     char *add_address[] = {"ip", "addr", "add", address_with_prefix, "dev", NATIVE_NETDEV, NULL};
     char *netdev_up[] = {"ip", "link", "set", NATIVE_NETDEV, "up", NULL};
-    char *add_link[] = {"rdma", "link", "add", NATIVE_RDMA_DEVICE, "type", "rxe", "netdev",
-                        NATIVE_NETDEV, NULL};
+    char *add_link[] = {"rdma",   "link",        "add", NATIVE_RDMA_DEVICE, "type", "rxe",
+                        "netdev", NATIVE_NETDEV, NULL};
     if (run_quietly(load_rxe, error, error_size) != 0 ||
         run_quietly(load_ucm, error, error_size) != 0 ||
         run_quietly(load_dummy, error, error_size) != 0)
@@ -330,8 +330,7 @@ static int run_in_vm(testbed *bed, bool use_kvm, char *const argv[], char *const
     int config_length = snprintf(config, sizeof config,
                                  "TESTBED_ADDRESS=%s\nTESTBED_PREFIX=%d\nTESTBED_NETDEV=%s\n"
                                  "TESTBED_RDMA_DEVICE=%s\n",
-                                 TESTBED_ADDRESS, TESTBED_PREFIX_LENGTH, VM_NETDEV,
-                                 VM_RDMA_DEVICE);
+                                 TESTBED_ADDRESS, TESTBED_PREFIX_LENGTH, VM_NETDEV, VM_RDMA_DEVICE);
     char *const *environment = environ;
     if (write_string_list(run->run_dir, "argv", argv, NULL) != 0 ||
         write_string_list(run->run_dir, "env", environment, extra_env) != 0 ||
@@ -369,8 +368,8 @@ static int run_in_vm(testbed *bed, bool use_kvm, char *const argv[], char *const
         vm_argument(run, "-cpu");
         vm_argument(run, "max");
     }
-    const char *fixed[] = {"-M",         "q35",  "-display", "none", "-no-reboot",
-                           "-nodefaults", "-monitor", "none"};
+    const char *fixed[] = {"-M",         "q35",         "-display", "none",
+                           "-no-reboot", "-nodefaults", "-monitor", "none"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         vm_argument(run, (char *)fixed[i]);
     vm_argument(run, "-smp");
@@ -505,14 +504,15 @@ static int choose_accelerator(testbed *bed, char *error, size_t error_size)
         bed->use_kvm = strcmp(answer, "yes") == 0;
         return 0;
     }
-    fprintf(stderr, "testbed: probing whether KVM boots the test bed kernel (at most %d s, "
-                    "once per host kernel)\n",
+    fprintf(stderr,
+            "testbed: probing whether KVM boots the test bed kernel (at most %d s, "
+            "once per host kernel)\n",
             KVM_PROBE_TIMEOUT_SECONDS);
     char *probe_command[] = {"true", NULL};
     int exit_code = -1;
     char probe_error[512];
-    int rc = run_in_vm(bed, true, probe_command, NULL, KVM_PROBE_TIMEOUT_SECONDS, true,
-                       &exit_code, probe_error, sizeof probe_error);
+    int rc = run_in_vm(bed, true, probe_command, NULL, KVM_PROBE_TIMEOUT_SECONDS, true, &exit_code,
+                       probe_error, sizeof probe_error);
     if (process_interrupted()) {
         snprintf(error, error_size, "interrupted");
         return -1;
@@ -612,8 +612,8 @@ int testbed_run(testbed *bed, char *const argv[], char *const extra_environment[
         for (size_t i = 0; i < extra_count; i++)
             extra[i] = extra_environment[i];
         extra[extra_count] = kind;
-        int rc = run_in_vm(bed, bed->use_kvm, argv, extra, timeout_seconds, false, exit_code,
-                           error, error_size);
+        int rc = run_in_vm(bed, bed->use_kvm, argv, extra, timeout_seconds, false, exit_code, error,
+                           error_size);
         free(extra);
         return rc;
     }
@@ -637,9 +637,9 @@ int testbed_run(testbed *bed, char *const argv[], char *const extra_environment[
     int outcome = process_wait_for(&child, timeout_seconds * 1000);
     if (outcome != PROCESS_EXITED) {
         process_stop(&child, 2000);
-        snprintf(error, error_size, "%s", outcome == PROCESS_INTERRUPTED
-                                              ? "interrupted"
-                                              : "the command ran past its bound and was stopped");
+        snprintf(error, error_size, "%s",
+                 outcome == PROCESS_INTERRUPTED ? "interrupted"
+                                                : "the command ran past its bound and was stopped");
         return -1;
     }
     *exit_code = process_exit_code(&child);
@@ -671,6 +671,5 @@ void testbed_describe(const testbed *bed, char *out, size_t out_size)
                  bed->rdma_device, bed->netdev, bed->address);
     else
         snprintf(out, out_size, "%s, RDMA device %s on %s (%s)",
-                 testbed_kind_name(bed->choice.kind), bed->rdma_device, bed->netdev,
-                 bed->address);
+                 testbed_kind_name(bed->choice.kind), bed->rdma_device, bed->netdev, bed->address);
 }

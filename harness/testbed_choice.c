@@ -39,8 +39,7 @@ int testbed_choose(testbed_request request, const testbed_facts *facts, testbed_
     case TESTBED_REQUEST_NATIVE:
         if (choose_native(facts, choice))
             return 0;
-        snprintf(error, error_size,
-                 "--testbed native: no RDMA device here, and %s",
+        snprintf(error, error_size, "--testbed native: no RDMA device here, and %s",
                  facts->is_root ? "the running kernel has no rdma_rxe module"
                                 : "making a soft-RoCE link needs root");
         return -1;

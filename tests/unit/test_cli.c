@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the four headers above first. */
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "cli.h"
@@ -27,8 +30,8 @@ static void no_command_means_the_main_job_with_defaults(void **state)
 static void exec_keeps_everything_after_the_double_dash_untouched(void **state)
 {
     (void)state;
-    char *argv[] = {"run.sh", "exec", "--testbed", "vm", "--", "sh", "-c", "exit 7", "--help",
-                    NULL};
+    char *argv[] = {"run.sh", "exec", "--testbed", "vm",     "--",
+                    "sh",     "-c",   "exit 7",    "--help", NULL};
     cli_options options;
     char error[256];
     assert_int_equal(cli_parse(ARGC(argv), argv, &options, error, sizeof error), 0);
@@ -44,8 +47,17 @@ static void exec_keeps_everything_after_the_double_dash_untouched(void **state)
 static void server_flags_are_taken_on_any_command(void **state)
 {
     (void)state;
-    char *argv[] = {"run.sh", "test", "--server", "/x/valkey-server", "--rdma-module",
-                    "/x/valkey-rdma.so", "--vm-cpus", "4", "--vm-memory", "2048", NULL};
+    char *argv[] = {"run.sh",
+                    "test",
+                    "--server",
+                    "/x/valkey-server",
+                    "--rdma-module",
+                    "/x/valkey-rdma.so",
+                    "--vm-cpus",
+                    "4",
+                    "--vm-memory",
+                    "2048",
+                    NULL};
     cli_options options;
     char error[256];
     assert_int_equal(cli_parse(ARGC(argv), argv, &options, error, sizeof error), 0);
@@ -74,10 +86,21 @@ static void help_wins_over_everything_else(void **state)
 static void compare_takes_both_builds_its_repetitions_threshold_and_shard(void **state)
 {
     (void)state;
-    char *argv[] = {"run.sh",        "compare", "--baseline",  "/a/valkey-server:/a/rdma.so",
-                    "--candidate",   "/b/src",  "--repetitions", "7",
-                    "--threshold",   "2.5%",    "--shard",     "2/3",
-                    "one.yaml",      "two.yaml", NULL};
+    char *argv[] = {"run.sh",
+                    "compare",
+                    "--baseline",
+                    "/a/valkey-server:/a/rdma.so",
+                    "--candidate",
+                    "/b/src",
+                    "--repetitions",
+                    "7",
+                    "--threshold",
+                    "2.5%",
+                    "--shard",
+                    "2/3",
+                    "one.yaml",
+                    "two.yaml",
+                    NULL};
     cli_options options;
     char error[256];
     assert_int_equal(cli_parse(ARGC(argv), argv, &options, error, sizeof error), 0);
@@ -95,8 +118,8 @@ static void compare_takes_both_builds_its_repetitions_threshold_and_shard(void *
 static void compare_defaults_to_nine_repetitions_and_five_percent(void **state)
 {
     (void)state;
-    char *argv[] = {"run.sh", "compare", "--baseline", "results/x", "--candidate", "/b/server",
-                    "one.yaml", NULL};
+    char *argv[] = {"run.sh",      "compare",   "--baseline", "results/x",
+                    "--candidate", "/b/server", "one.yaml",   NULL};
     cli_options options;
     char error[256];
     assert_int_equal(cli_parse(ARGC(argv), argv, &options, error, sizeof error), 0);
@@ -115,8 +138,7 @@ static void run_takes_a_shard_and_merge_takes_folders_and_out(void **state)
     assert_int_equal(options.command, CLI_COMMAND_RUN);
     assert_int_equal(options.shard.index, 1);
     assert_int_equal(options.shard.count, 2);
-    char *merge[] = {"run.sh", "merge", "results/s1", "results/s2", "--out", "results/all",
-                     NULL};
+    char *merge[] = {"run.sh", "merge", "results/s1", "results/s2", "--out", "results/all", NULL};
     assert_int_equal(cli_parse(ARGC(merge), merge, &options, error, sizeof error), 0);
     assert_int_equal(options.command, CLI_COMMAND_MERGE);
     assert_int_equal(options.scenario_count, 2);
@@ -157,8 +179,8 @@ static void every_mistake_is_refused_with_its_own_message(void **state)
         {{"run.sh", "compare", "--baseline", "/a", "--candidate", "/b", NULL},
          "compare needs at least one scenario file"},
         {{"run.sh", "compare", "--baseline", NULL}, "--baseline needs a value"},
-        {{"run.sh", "compare", "--baseline", "/a", "--candidate", "/b", "--server", "/c",
-          "a.yaml", NULL},
+        {{"run.sh", "compare", "--baseline", "/a", "--candidate", "/b", "--server", "/c", "a.yaml",
+          NULL},
          "compare takes its builds from --baseline and --candidate, not --server, "
          "--rdma-module or --valkey-src"},
         {{"run.sh", "compare", "--baseline", "/a", "--candidate", "/b", "--valkey-src", "/c",
@@ -204,8 +226,7 @@ static void every_mistake_is_refused_with_its_own_message(void **state)
             argc++;
         cli_options options;
         char error[256] = "";
-        assert_int_equal(cli_parse(argc, (char **)refusals[i].argv, &options, error,
-                                   sizeof error),
+        assert_int_equal(cli_parse(argc, (char **)refusals[i].argv, &options, error, sizeof error),
                          -1);
         assert_string_equal(error, refusals[i].message);
     }

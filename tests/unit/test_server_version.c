@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the four headers above first. */
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "server_command.h"
@@ -36,8 +39,7 @@ static void a_redis_server_or_garbage_is_refused(void **state)
                         "malloc=libc\"");
     assert_int_equal(server_version_parse("", &version, error, sizeof error), -1);
     assert_string_equal(error, "not a Valkey server: --version printed \"\"");
-    assert_int_equal(server_version_parse("Valkey server v=nine", &version, error,
-                                          sizeof error),
+    assert_int_equal(server_version_parse("Valkey server v=nine", &version, error, sizeof error),
                      -1);
     assert_string_equal(error, "cannot read the version number after \"Valkey server v=\"");
 }
@@ -122,8 +124,11 @@ static void version_8_0_takes_module_arguments_and_events_per_io_thread(void **s
 static void built_in_rdma_needs_no_module(void **state)
 {
     (void)state;
-    server_settings settings = {.server_path = "s", .version = {8, 1, 0},
-                                .rdma_address = "192.0.2.1", .port = 1, .io_threads = 1};
+    server_settings settings = {.server_path = "s",
+                                .version = {8, 1, 0},
+                                .rdma_address = "192.0.2.1",
+                                .port = 1,
+                                .io_threads = 1};
     server_command command;
     char error[256], line[2048];
     assert_int_equal(server_command_build(&settings, &command, error, sizeof error), 0);
@@ -136,12 +141,12 @@ static void settings_a_version_cannot_honour_are_refused(void **state)
     (void)state;
     server_command command;
     char error[256];
-    server_settings old = {.server_path = "s", .version = {7, 2, 4}, .rdma_address = "a",
-                           .port = 1, .io_threads = 1};
+    server_settings old = {
+        .server_path = "s", .version = {7, 2, 4}, .rdma_address = "a", .port = 1, .io_threads = 1};
     assert_int_equal(server_command_build(&old, &command, error, sizeof error), -1);
     assert_string_equal(error, "Valkey 7.2.4 has no RDMA (it came in 8.0)");
-    server_settings no_module = {.server_path = "s", .version = {8, 0, 2},
-                                 .rdma_address = "a", .port = 1, .io_threads = 1};
+    server_settings no_module = {
+        .server_path = "s", .version = {8, 0, 2}, .rdma_address = "a", .port = 1, .io_threads = 1};
     assert_int_equal(server_command_build(&no_module, &command, error, sizeof error), -1);
     assert_string_equal(error, "Valkey 8.0.2 has RDMA only as a module: give --rdma-module");
     server_settings rx_size = no_module;

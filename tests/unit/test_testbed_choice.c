@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the four headers above first. */
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "testbed_choice.h"
@@ -28,8 +31,7 @@ static void an_existing_device_is_used_first(void **state)
 static void root_with_rdma_rxe_makes_a_native_link(void **state)
 {
     (void)state;
-    testbed_facts facts = {.is_root = true, .rxe_module_available = true,
-                           .qemu_available = true};
+    testbed_facts facts = {.is_root = true, .rxe_module_available = true, .qemu_available = true};
     assert_int_equal(chosen(TESTBED_REQUEST_AUTO, facts), TESTBED_NATIVE_RXE);
     assert_int_equal(chosen(TESTBED_REQUEST_NATIVE, facts), TESTBED_NATIVE_RXE);
 }
@@ -41,8 +43,7 @@ static void a_kernel_without_rdma_falls_back_to_the_vm(void **state)
     testbed_facts facts = {.is_root = true, .qemu_available = true};
     testbed_choice choice;
     char error[256];
-    assert_int_equal(testbed_choose(TESTBED_REQUEST_AUTO, &facts, &choice, error, sizeof error),
-                     0);
+    assert_int_equal(testbed_choose(TESTBED_REQUEST_AUTO, &facts, &choice, error, sizeof error), 0);
     assert_int_equal(choice.kind, TESTBED_VM);
     assert_string_equal(choice.reason,
                         "no RDMA device and no rdma_rxe in the running kernel: soft-RoCE "
@@ -64,29 +65,24 @@ static void impossible_requests_are_refused_with_the_reason(void **state)
     testbed_choice choice;
     char error[256];
     testbed_facts no_rxe = {.is_root = true, .qemu_available = true};
-    assert_int_equal(testbed_choose(TESTBED_REQUEST_NATIVE, &no_rxe, &choice, error,
-                                    sizeof error),
+    assert_int_equal(testbed_choose(TESTBED_REQUEST_NATIVE, &no_rxe, &choice, error, sizeof error),
                      -1);
     assert_string_equal(error,
                         "--testbed native: no RDMA device here, and the running kernel has no "
                         "rdma_rxe module");
     testbed_facts not_root = {.rxe_module_available = true};
-    assert_int_equal(testbed_choose(TESTBED_REQUEST_NATIVE, &not_root, &choice, error,
-                                    sizeof error),
-                     -1);
-    assert_string_equal(error,
-                        "--testbed native: no RDMA device here, and making a soft-RoCE link "
-                        "needs root");
+    assert_int_equal(
+        testbed_choose(TESTBED_REQUEST_NATIVE, &not_root, &choice, error, sizeof error), -1);
+    assert_string_equal(error, "--testbed native: no RDMA device here, and making a soft-RoCE link "
+                               "needs root");
     testbed_facts no_qemu = {.is_root = true};
     assert_int_equal(testbed_choose(TESTBED_REQUEST_VM, &no_qemu, &choice, error, sizeof error),
                      -1);
     assert_string_equal(error, "--testbed vm: qemu-system-x86_64 is not installed");
-    assert_int_equal(testbed_choose(TESTBED_REQUEST_AUTO, &no_qemu, &choice, error,
-                                    sizeof error),
+    assert_int_equal(testbed_choose(TESTBED_REQUEST_AUTO, &no_qemu, &choice, error, sizeof error),
                      -1);
-    assert_string_equal(error,
-                        "no test bed: no RDMA device, no usable rdma_rxe, and no "
-                        "qemu-system-x86_64");
+    assert_string_equal(error, "no test bed: no RDMA device, no usable rdma_rxe, and no "
+                               "qemu-system-x86_64");
 }
 
 int main(void)
