@@ -217,6 +217,20 @@ static int inside_smoke(void)
     return rdma_ok && tcp_ok ? EXIT_AS_EXPECTED : EXIT_UNEXPECTED_VERDICT;
 }
 
+/* Inside the test bed: where results go, and the test bed in words, from the
+ * environment the host side set. */
+static void describe_inside(const char *address, char *results_root, size_t results_size,
+                            char *testbed_text, size_t testbed_size)
+{
+    char repo_root[PATH_MAX];
+    repo_root_of(repo_root, sizeof repo_root);
+    snprintf(results_root, results_size, "%s/results", repo_root);
+    const char *kind = getenv("TESTBED_KIND");
+    const char *device = getenv("TESTBED_RDMA_DEVICE");
+    snprintf(testbed_text, testbed_size, "%s, RDMA device %s (%s)", kind ? kind : "?",
+             device ? device : "?", address);
+}
+
 /* Inside the test bed: run scenario files with the server under test from the
  * environment the host side set. */
 static int inside_run(const cli_options *options, bool repro)
@@ -228,13 +242,9 @@ static int inside_run(const cli_options *options, bool repro)
                         "through ./run.sh)\n");
         return EXIT_USAGE;
     }
-    char repo_root[PATH_MAX], results_root[PATH_MAX + 16], testbed_text[256];
-    repo_root_of(repo_root, sizeof repo_root);
-    snprintf(results_root, sizeof results_root, "%s/results", repo_root);
-    const char *kind = getenv("TESTBED_KIND");
-    const char *device = getenv("TESTBED_RDMA_DEVICE");
-    snprintf(testbed_text, sizeof testbed_text, "%s, RDMA device %s (%s)", kind ? kind : "?",
-             device ? device : "?", address);
+    char results_root[PATH_MAX + 16], testbed_text[256];
+    describe_inside(address, results_root, sizeof results_root, testbed_text,
+                    sizeof testbed_text);
     runner_options run = {
         .scenario_paths = options->scenario_paths,
         .scenario_count = (size_t)options->scenario_count,
@@ -342,13 +352,9 @@ static int inside_compare(const cli_options *options)
                         "set (run through ./run.sh compare)\n");
         return EXIT_USAGE;
     }
-    char repo_root[PATH_MAX], results_root[PATH_MAX + 16], testbed_text[256];
-    repo_root_of(repo_root, sizeof repo_root);
-    snprintf(results_root, sizeof results_root, "%s/results", repo_root);
-    const char *kind = getenv("TESTBED_KIND");
-    const char *device = getenv("TESTBED_RDMA_DEVICE");
-    snprintf(testbed_text, sizeof testbed_text, "%s, RDMA device %s (%s)", kind ? kind : "?",
-             device ? device : "?", address);
+    char results_root[PATH_MAX + 16], testbed_text[256];
+    describe_inside(address, results_root, sizeof results_root, testbed_text,
+                    sizeof testbed_text);
     compare_options compare = {
         .scenario_paths = options->scenario_paths,
         .scenario_count = (size_t)options->scenario_count,
