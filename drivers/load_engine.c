@@ -10,6 +10,7 @@
  * events is being dispatched, so no event in a batch can point at a closed connection.
  */
 #include "load_engine.h"
+#include "monotonic_clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -134,13 +135,6 @@ struct load_engine {
     bool joined;
     load_results results;
 };
-
-static int64_t monotonic_now_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * NANOSECONDS_PER_SECOND + now.tv_nsec;
-}
 
 /* Marks a connection ready or failed-while-connecting; the last one starts the load. */
 static void settle_connection(load_connection *connection);
@@ -271,7 +265,7 @@ static void settle_connection(load_connection *connection)
     connection->settled = true;
     load_engine *engine = connection->engine;
     if (atomic_fetch_add(&engine->connections_settled, 1) + 1 == engine->params.connections) {
-        int64_t now_ns = monotonic_now_ns();
+        int64_t now_ns = monotonic_ns();
         if (engine->params.duration_seconds > 0.0) {
             engine->deadline_ns =
                 now_ns + (int64_t)(engine->params.duration_seconds * NANOSECONDS_PER_SECOND);
@@ -676,7 +670,7 @@ static void open_connections(load_thread *thread)
             .connect_timeout_ms = engine->params.connect_timeout_ms,
             .owner = connection,
         };
-        connection->opened_ns = monotonic_now_ns();
+        connection->opened_ns = monotonic_ns();
         /* SET and GET never answer with an array: skimming means a confused server
          * cannot make us hold a huge one before the protocol error is raised. */
         resp_reader_options reader_options = resp_reader_default_options();
@@ -728,7 +722,7 @@ static void *thread_main(void *argument)
     } else {
         open_connections(thread);
     }
-    int64_t now_ns = monotonic_now_ns();
+    int64_t now_ns = monotonic_ns();
     for (;;) {
         size_t live = 0;
         thread->more_to_read = thread->output_waiting = thread->rate_limited = false;
@@ -750,9 +744,9 @@ static void *thread_main(void *argument)
                 watch->transport->handle_event(watch->connection, watch, events[i].events);
             }
         }
-        now_ns = monotonic_now_ns();
+        now_ns = monotonic_ns();
     }
-    publish_progress(thread, monotonic_now_ns(), true);
+    publish_progress(thread, monotonic_ns(), true);
 
     pthread_mutex_lock(&engine->lock);
     engine->threads_finished++;
@@ -989,7 +983,7 @@ load_engine *load_engine_start(const load_engine_params *params, char *error, si
         return NULL;
     }
 
-    engine->start_ns = monotonic_now_ns();
+    engine->start_ns = monotonic_ns();
     for (int t = 0; t < engine->thread_count; t++) {
         load_thread *thread = &engine->threads[t];
         thread->limiter.last_refill_ns = engine->start_ns;
@@ -1036,7 +1030,7 @@ static void build_results(load_engine *engine)
     load_results *results = &engine->results;
     int64_t load_start_ns = atomic_load(&engine->load_start_ns);
     results->elapsed_seconds =
-        (double)(monotonic_now_ns() - (load_start_ns ? load_start_ns : engine->start_ns)) /
+        (double)(monotonic_ns() - (load_start_ns ? load_start_ns : engine->start_ns)) /
         NANOSECONDS_PER_SECOND;
     latency_histogram_init(&results->latency);
     results->connection_count = (size_t)engine->params.connections;

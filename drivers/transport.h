@@ -88,6 +88,13 @@ struct transport {
 extern const transport transport_tcp;
 extern const transport transport_rdma;
 
+struct addrinfo;
+/* The numeric address and port of options (no name lookup: a test bed has no DNS), for
+ * either wire; NULL with "WIRE HOST:PORT: bad address: ..." in error. Free it with
+ * freeaddrinfo. */
+struct addrinfo *transport_resolve_numeric(const char *wire, const transport_options *options,
+                                           char *error, size_t error_size);
+
 /* "tcp" or "rdma" to its table; NULL for anything else. */
 const transport *transport_by_name(const char *name);
 

@@ -12,6 +12,7 @@
  * The wire rules (message layout, buffer accounting) live in rdma_wire.c.
  */
 #include "transport_rdma.h"
+#include "monotonic_clock.h"
 #include "rdma_wire.h"
 #include "transport.h"
 
@@ -127,13 +128,6 @@ void transport_rdma_live_resources(transport_rdma_resources *out)
     out->queue_pairs = atomic_load(&live_qps);
 }
 
-static int64_t monotonic_now_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
 static bool is_terminal(const transport_connection *connection)
 {
     return connection->phase == RDMA_FAILED || connection->phase == RDMA_DISCONNECTED;
@@ -174,7 +168,7 @@ static void enter_phase(transport_connection *connection, rdma_phase phase, int 
     connection->phase = phase;
     int64_t deadline = connection->connect_deadline_ns;
     if (bound_ms > 0) {
-        int64_t bounded = monotonic_now_ns() + bound_ms * NS_PER_MS;
+        int64_t bounded = monotonic_ns() + bound_ms * NS_PER_MS;
         if (bounded < deadline)
             deadline = bounded;
     }
@@ -634,16 +628,8 @@ static transport_connection *rdma_open(const transport_options *options, int epo
                  options->host, options->port, rx_bytes, RDMA_MIN_RX_BYTES, RDMA_MAX_RX_BYTES);
         return NULL;
     }
-    char port[16];
-    snprintf(port, sizeof(port), "%d", options->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-    struct addrinfo *address = NULL;
-    int rc = getaddrinfo(options->host, port, &hints, &address);
-    if (rc != 0) {
-        snprintf(error, error_size, "rdma %s:%d: bad address: %s", options->host, options->port,
-                 gai_strerror(rc));
+    struct addrinfo *address = transport_resolve_numeric("rdma", options, error, error_size);
+    if (address == NULL) {
         return NULL;
     }
 
@@ -665,7 +651,7 @@ static transport_connection *rdma_open(const transport_options *options, int epo
     connection->cq_watch = connection->cm_watch;
     int timeout_ms = options->connect_timeout_ms > 0 ? options->connect_timeout_ms
                                                      : TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS;
-    connection->connect_deadline_ns = monotonic_now_ns() + timeout_ms * NS_PER_MS;
+    connection->connect_deadline_ns = monotonic_ns() + timeout_ms * NS_PER_MS;
     connection->phase = RDMA_RESOLVING_ADDRESS;
 
     connection->event_channel = rdma_create_event_channel();

@@ -3,6 +3,7 @@
  * deadline is enforced in tick; EPOLLOUT is armed only while connecting or while a write
  * came up short, so an idle connection raises no events.
  */
+#include "monotonic_clock.h"
 #include "transport.h"
 
 #include <errno.h>
@@ -33,13 +34,6 @@ struct transport_connection {
     char error[320]; /* prefix, peer and reason always fit */
     transport_counters counters;
 };
-
-static int64_t monotonic_now_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
 
 static void tcp_fail(transport_connection *connection, transport_state state, const char *format,
                      ...)
@@ -77,16 +71,8 @@ static int tcp_update_interest(transport_connection *connection, bool want_outpu
 static transport_connection *tcp_open(const transport_options *options, int epoll_fd, char *error,
                                       size_t error_size)
 {
-    char port[16];
-    snprintf(port, sizeof(port), "%d", options->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-    struct addrinfo *address = NULL;
-    int rc = getaddrinfo(options->host, port, &hints, &address);
-    if (rc != 0) {
-        snprintf(error, error_size, "tcp %s:%d: bad address: %s", options->host, options->port,
-                 gai_strerror(rc));
+    struct addrinfo *address = transport_resolve_numeric("tcp", options, error, error_size);
+    if (address == NULL) {
         return NULL;
     }
 
@@ -102,7 +88,7 @@ static transport_connection *tcp_open(const transport_options *options, int epol
     snprintf(connection->peer, sizeof(connection->peer), "%s:%d", options->host, options->port);
     int timeout_ms = options->connect_timeout_ms > 0 ? options->connect_timeout_ms
                                                      : TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS;
-    connection->connect_deadline_ns = monotonic_now_ns() + timeout_ms * NS_PER_MS;
+    connection->connect_deadline_ns = monotonic_ns() + timeout_ms * NS_PER_MS;
 
     connection->fd =
         socket(address->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);

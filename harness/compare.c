@@ -1,4 +1,5 @@
 #include "compare.h"
+#include "monotonic_clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,13 +236,6 @@ static const char *lower_label(ab_verdict verdict)
         break;
     }
     return "no change";
-}
-
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 typedef struct build_side {

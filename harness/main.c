@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "monotonic_clock.h"
 #include "process.h"
 #include "report.h"
 #include "results_merge.h"
@@ -41,13 +42,6 @@ static const char *const default_suite[DEFAULT_SUITE_SIZE] = {
     "scenarios/busy-loop.yaml",
     "scenarios/value-size-sweep.yaml",
 };
-
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 static void repo_root_of(char *out, size_t out_size)
 {
@@ -243,8 +237,7 @@ static int inside_run(const cli_options *options, bool repro)
         return EXIT_USAGE;
     }
     char results_root[PATH_MAX + 16], testbed_text[256];
-    describe_inside(address, results_root, sizeof results_root, testbed_text,
-                    sizeof testbed_text);
+    describe_inside(address, results_root, sizeof results_root, testbed_text, sizeof testbed_text);
     runner_options run = {
         .scenario_paths = options->scenario_paths,
         .scenario_count = (size_t)options->scenario_count,
@@ -353,8 +346,7 @@ static int inside_compare(const cli_options *options)
         return EXIT_USAGE;
     }
     char results_root[PATH_MAX + 16], testbed_text[256];
-    describe_inside(address, results_root, sizeof results_root, testbed_text,
-                    sizeof testbed_text);
+    describe_inside(address, results_root, sizeof results_root, testbed_text, sizeof testbed_text);
     compare_options compare = {
         .scenario_paths = options->scenario_paths,
         .scenario_count = (size_t)options->scenario_count,

@@ -1,4 +1,5 @@
 #include "process.h"
+#include "monotonic_clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,13 +46,6 @@ bool process_interrupted(void)
 void process_simulate_interrupt(bool interrupted)
 {
     interrupt_count = interrupted ? 1 : 0;
-}
-
-static long long now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 static int spawn_with(process *child, char *const argv[], char *const envp[], process_io io,
@@ -148,13 +142,13 @@ static bool try_reap(process *child)
 
 int process_wait_for(process *child, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = monotonic_ms() + timeout_ms;
     for (;;) {
         if (try_reap(child))
             return PROCESS_EXITED;
         if (process_interrupted())
             return PROCESS_INTERRUPTED;
-        if (timeout_ms >= 0 && now_ms() >= deadline)
+        if (timeout_ms >= 0 && monotonic_ms() >= deadline)
             return PROCESS_TIMED_OUT;
         poll(NULL, 0, WAIT_POLL_INTERVAL_MS);
     }
@@ -166,8 +160,8 @@ void process_stop(process *child, int grace_ms)
         return;
     kill(-child->pid, SIGTERM);
     kill(child->pid, SIGTERM);
-    long long deadline = now_ms() + grace_ms;
-    while (now_ms() < deadline) {
+    long long deadline = monotonic_ms() + grace_ms;
+    while (monotonic_ms() < deadline) {
         if (try_reap(child))
             return;
         poll(NULL, 0, WAIT_POLL_INTERVAL_MS);
@@ -209,10 +203,10 @@ int process_run_capture(char *const argv[], int timeout_ms, char *output, size_t
     close(pipe_fds[1]);
 
     size_t used = 0;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = monotonic_ms() + timeout_ms;
     bool timed_out = false;
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - monotonic_ms();
         if (left <= 0 || process_interrupted()) {
             timed_out = true;
             break;

@@ -1,4 +1,5 @@
 #include "results.h"
+#include "write_all.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,21 +68,6 @@ static int make_directories(const char *path, char *error, size_t error_size)
         set_error(error, error_size, "%s: cannot create the results folder: %s", partial,
                   strerror(errno ? errno : ENOTDIR));
         return -1;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const char *text, size_t length)
-{
-    while (length > 0) {
-        ssize_t written = write(fd, text, length);
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        text += written;
-        length -= (size_t)written;
     }
     return 0;
 }

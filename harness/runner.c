@@ -1,4 +1,5 @@
 #include "runner.h"
+#include "monotonic_clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,20 +55,6 @@
 
 static const char *const assertion_markers[ASSERTION_MARKERS_COUNT] = {
     "ASSERTION FAILED", "VALKEY BUG REPORT", "crashed by signal"};
-
-static double monotonic_s(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-}
 
 /* ---- the TCP probe of the main thread, on a thread of its own ---- */
 
@@ -238,8 +225,6 @@ typedef struct case_context {
     probe_thread probe;
     log_watch log;
     fault_state fault;
-    thread_cpu_sample previous_sample;
-    bool have_previous_sample;
     /* The last samples, oldest first, for the smoothed CPU the judge sees. */
     thread_cpu_sample history[CPU_SMOOTHING_SAMPLES];
     size_t history_count;
@@ -324,7 +309,7 @@ static int engine_params_from_case(const scenario_case *one_case, const runner_o
 static int watchdog_sample(case_context *context, load_engine *engine,
                            load_connection_progress *progress, size_t progress_capacity)
 {
-    double now_s = monotonic_s();
+    double now_s = monotonic_seconds();
     double elapsed_s = now_s - context->started_s;
     int64_t now_ns = monotonic_ns();
     verdict_thread_cpu threads[MAX_THREADS_SAMPLED];
@@ -337,15 +322,14 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     size_t smoothed_count = 0;
     if (!context->running.process.reaped &&
         thread_cpu_sample_take(pid, &sample, error, sizeof error) == 0) {
-        if (context->have_previous_sample) {
-            size_t total = thread_cpu_usage_between(&context->previous_sample, &sample, usage,
-                                                    MAX_THREADS_SAMPLED);
-            thread_count = total < MAX_THREADS_SAMPLED ? total : MAX_THREADS_SAMPLED;
-            thread_cpu_sample_free(&context->previous_sample);
-        }
+        /* The newest sample of the history gives this interval's raw figure for cpu.csv;
+         * the oldest gives the half-second figure the judge sees. */
         if (context->history_count > 0) {
-            size_t total = thread_cpu_usage_between(&context->history[0], &sample, smoothed,
-                                                    MAX_THREADS_SAMPLED);
+            size_t total = thread_cpu_usage_between(&context->history[context->history_count - 1],
+                                                    &sample, usage, MAX_THREADS_SAMPLED);
+            thread_count = total < MAX_THREADS_SAMPLED ? total : MAX_THREADS_SAMPLED;
+            total = thread_cpu_usage_between(&context->history[0], &sample, smoothed,
+                                             MAX_THREADS_SAMPLED);
             smoothed_count = total < MAX_THREADS_SAMPLED ? total : MAX_THREADS_SAMPLED;
         }
         if (context->history_count == CPU_SMOOTHING_SAMPLES) {
@@ -354,15 +338,7 @@ static int watchdog_sample(case_context *context, load_engine *engine,
                     (CPU_SMOOTHING_SAMPLES - 1) * sizeof context->history[0]);
             context->history_count--;
         }
-        /* The history keeps its own copy of the sample; previous_sample owns this one. */
-        thread_cpu_sample copy = sample;
-        copy.threads = malloc(sample.thread_count * sizeof *sample.threads + 1);
-        if (copy.threads) {
-            memcpy(copy.threads, sample.threads, sample.thread_count * sizeof *sample.threads);
-            context->history[context->history_count++] = copy;
-        }
-        context->previous_sample = sample;
-        context->have_previous_sample = true;
+        context->history[context->history_count++] = sample;
     }
     for (size_t i = 0; i < thread_count; i++)
         results_append_cpu(context->results, elapsed_s, usage[i].tid, usage[i].name,
@@ -477,7 +453,7 @@ static int run_watched(case_context *context, const load_engine_params *params)
                           ? (size_t)params->connections
                           : MAX_CONNECTIONS_WATCHED;
     load_connection_progress *progress = calloc(capacity, sizeof *progress);
-    context->phase_started_s = monotonic_s();
+    context->phase_started_s = monotonic_seconds();
     int interval_ms = (int)context->one_case->settings.watchdog.sample_interval_ms;
     bool stop_sent = false;
     double stop_deadline = 0;
@@ -489,13 +465,13 @@ static int run_watched(case_context *context, const load_engine_params *params)
         if (stop_sent) {
             /* The verdict is in and the harness stopped the server itself: what follows
              * is our own doing, not the server's behaviour, so it is not judged. */
-            if (monotonic_s() > stop_deadline)
+            if (monotonic_seconds() > stop_deadline)
                 break;
             continue;
         }
         int declared = watchdog_sample(context, engine, progress, capacity);
-        if (context->options->live_progress && monotonic_s() >= next_progress_line) {
-            next_progress_line = monotonic_s() + LIVE_PROGRESS_INTERVAL_S;
+        if (context->options->live_progress && monotonic_seconds() >= next_progress_line) {
+            next_progress_line = monotonic_seconds() + LIVE_PROGRESS_INTERVAL_S;
             uint64_t replies = 0, outstanding = 0;
             size_t shown =
                 (size_t)params->connections < capacity ? (size_t)params->connections : capacity;
@@ -506,7 +482,7 @@ static int run_watched(case_context *context, const load_engine_params *params)
             printf("\r\033[K  %s, repetition %d: %.1f s, %" PRIu64 " replies, %" PRIu64
                    " outstanding, so far %s",
                    context->one_case->name, context->repetition + 1,
-                   monotonic_s() - context->started_s, replies, outstanding,
+                   monotonic_seconds() - context->started_s, replies, outstanding,
                    verdict_label(verdict_judge_verdict(&context->judge)));
             fflush(stdout);
         }
@@ -520,7 +496,8 @@ static int run_watched(case_context *context, const load_engine_params *params)
             server_stop(&context->running);
             load_engine_stop(engine);
             stop_sent = true;
-            stop_deadline = monotonic_s() + params->stall_seconds + ENGINE_FINISH_SLACK_MS / 1000.0;
+            stop_deadline =
+                monotonic_seconds() + params->stall_seconds + ENGINE_FINISH_SLACK_MS / 1000.0;
         }
     }
     if (load_engine_wait(engine, ENGINE_FINISH_SLACK_MS) == 0) {
@@ -665,8 +642,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
 
     verdict_judge_init(&context->judge, verdict_settings_from_watchdog(&settings->watchdog));
     probe_start(&context->probe, &settings->watchdog);
-    context->started_s = monotonic_s();
-    context->have_previous_sample = false;
+    context->started_s = monotonic_seconds();
     context->stacks_taken = false;
     context->stopped_by_harness = false;
 
@@ -697,9 +673,6 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     scenario_verdict verdict = verdict_judge_verdict(&context->judge);
     *evidence_out = *verdict_judge_evidence(&context->judge);
     verdict_judge_free(&context->judge);
-    if (context->have_previous_sample)
-        thread_cpu_sample_free(&context->previous_sample);
-    context->have_previous_sample = false;
     for (size_t i = 0; i < context->history_count; i++)
         thread_cpu_sample_free(&context->history[i]);
     context->history_count = 0;
@@ -931,7 +904,7 @@ int runner_run(const runner_options *options)
             context->run_dir = run_dir;
             context->log_stream = stdout;
             latency_histogram_init(&context->latency);
-            double case_started = monotonic_s();
+            double case_started = monotonic_seconds();
             size_t ran = 0;
             for (size_t r = 0; r < repetitions && !process_interrupted(); r++) {
                 context->repetition = (int)r;
@@ -968,7 +941,7 @@ int runner_run(const runner_options *options)
                 .evidence = shown,
                 .repetition_verdicts = verdicts,
                 .repetition_count = ran,
-                .duration_s = monotonic_s() - case_started,
+                .duration_s = monotonic_seconds() - case_started,
                 .requests_per_second = (double)context->replies / seconds,
                 .value_bytes_per_second = (double)context->value_bytes / seconds,
                 .latency = {(double)latency_histogram_percentile(latency, 50) / 1e3,

@@ -1,4 +1,5 @@
 #include "server.h"
+#include "monotonic_clock.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -40,13 +41,6 @@ int server_start(server *running, const server_settings *settings, char *error, 
 bool server_is_running(server *running)
 {
     return process_wait_for(&running->process, 0) != PROCESS_EXITED;
-}
-
-static long long monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 int server_wait_ready(server *running, int timeout_ms, char *error, size_t error_size)

@@ -1,4 +1,5 @@
 #include "stacks.h"
+#include "write_all.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -157,21 +158,6 @@ static char *read_all(int fd)
     }
     text[used] = '\0';
     return text;
-}
-
-static int write_all(int fd, const char *text, size_t length)
-{
-    while (length > 0) {
-        ssize_t written = write(fd, text, length);
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        text += written;
-        length -= (size_t)written;
-    }
-    return 0;
 }
 
 int stacks_capture(pid_t pid, const pid_t *spinning_tids, size_t spinning_count,

@@ -1,4 +1,5 @@
 #include "tcp_probe.h"
+#include "monotonic_clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,13 +11,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static long long monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static int wait_ready(int fd, short events, long long deadline)
 {

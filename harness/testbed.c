@@ -1,4 +1,5 @@
 #include "testbed.h"
+#include "monotonic_clock.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -239,13 +240,6 @@ static void remove_run_directory(const char *dir)
         unlink(path);
     }
     rmdir(dir);
-}
-
-static long long monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 /* Copies whatever is ready on the two pipes to our own stdout and stderr. Returns the

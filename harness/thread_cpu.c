@@ -1,4 +1,5 @@
 #include "thread_cpu.h"
+#include "monotonic_clock.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -116,13 +117,6 @@ static int read_small_file(const char *path, char *buffer, size_t size)
         return -1;
     buffer[got] = '\0';
     return 0;
-}
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
 int thread_cpu_sample_take(pid_t pid, thread_cpu_sample *sample, char *error, size_t error_size)
