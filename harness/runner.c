@@ -226,6 +226,9 @@ typedef struct case_context {
     log_watch log;
     fault_state fault;
     /* The last samples, oldest first, for the smoothed CPU the judge sees. */
+    /* Read from `valkey-server --version` at the first repetition, not at every one. */
+    server_version server_version;
+    bool server_version_known;
     thread_cpu_sample history[CPU_SMOOTHING_SAMPLES];
     size_t history_count;
     double started_s;
@@ -600,12 +603,14 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     snprintf(context->log_path, sizeof context->log_path, "%s/.server-current.log",
              context->run_dir);
     unlink(context->log_path);
-    server_version version;
-    if (server_build_read_version(context->options->server_path, &version, error, sizeof error) !=
-        0) {
-        snprintf(context->environment_error, sizeof context->environment_error, "%s", error);
-        context->environment_failure = true;
-        return SCENARIO_VERDICT_PASS;
+    if (!context->server_version_known) {
+        if (server_build_read_version(context->options->server_path, &context->server_version,
+                                      error, sizeof error) != 0) {
+            snprintf(context->environment_error, sizeof context->environment_error, "%s", error);
+            context->environment_failure = true;
+            return SCENARIO_VERDICT_PASS;
+        }
+        context->server_version_known = true;
     }
     server_settings server_config = {
         .server_path = context->options->server_path,
@@ -613,7 +618,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
             context->options->rdma_module_path && context->options->rdma_module_path[0]
                 ? context->options->rdma_module_path
                 : NULL,
-        .version = version,
+        .version = context->server_version,
         .rdma_address = context->options->rdma_address,
         .port = RUNNER_PORT,
         .io_threads = (int)settings->server.io_threads,
