@@ -375,6 +375,9 @@ static json_t *case_to_json(const results_case *finished)
     if (throughputs != NULL)
         json_object_set_new(json_object_get(object, "repetitions"), "requests_per_second",
                             throughputs);
+    if (finished->servers_recorded)
+        json_object_set_new(json_object_get(object, "repetitions"), "servers_started",
+                            json_integer(finished->servers_started));
     if (finished->has_case_index)
         json_object_set_new(object, "case_index", json_integer((json_int_t)finished->case_index));
     return object;

@@ -66,6 +66,10 @@ typedef struct results_case {
      * run, sharded or not: what lets a merge of shards restore the unsharded order. */
     bool has_case_index;
     size_t case_index;
+    /* Servers started for the case's repetitions (fewer than the repetitions when a
+     * fresh_per_case: false file kept one); written when servers_recorded. */
+    bool servers_recorded;
+    int servers_started;
 } results_case;
 
 typedef struct results_run results_run;

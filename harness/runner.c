@@ -51,6 +51,16 @@
 #define READBACK_KEYS 8
 /* How often the live progress line is redrawn on a terminal. */
 #define LIVE_PROGRESS_INTERVAL_S 1.0
+/* FLUSHALL SYNC of a kept server between cases: emptying a few GiB takes a while. */
+#define KEPT_SERVER_FLUSH_TIMEOUT_MS 30000
+/* Connection set-up under the watchdog. The driver's own 5 s default is for a quiet
+ * machine; under TCG emulation on a busy host dozens of RDMA handshakes at once were
+ * measured to take longer, and a handshake that never completes is still reported. */
+#define RUNNER_CONNECT_TIMEOUT_MS 20000
+/* After connections failed: how long a dying server may take to become reapable. */
+#define SERVER_EXIT_SETTLE_MS 3000
+
+typedef struct kept_server kept_server;
 #define ASSERTION_MARKERS_COUNT 3
 
 static const char *const assertion_markers[ASSERTION_MARKERS_COUNT] = {
@@ -219,7 +229,10 @@ typedef struct case_context {
     results_run *results;
     const char *run_dir;
     int repetition;
-    server running;
+    server *running;    /* own_server, or the kept server of a fresh_per_case: false file */
+    server own_server;
+    struct kept_server *kept; /* NULL: a fresh server for every repetition */
+    int servers_started;
     char log_path[PATH_MAX];
     verdict_judge judge;
     probe_thread probe;
@@ -304,6 +317,7 @@ static int engine_params_from_case(const scenario_case *one_case, const runner_o
                                 1000.0 +
                             DRIVER_STALL_MARGIN_S;
     params->seed = 1;
+    params->connect_timeout_ms = RUNNER_CONNECT_TIMEOUT_MS;
     return 0;
 }
 
@@ -320,10 +334,10 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     size_t thread_count = 0;
     thread_cpu_sample sample;
     char error[256];
-    pid_t pid = context->running.process.pid;
+    pid_t pid = context->running->process.pid;
     thread_cpu_usage smoothed[MAX_THREADS_SAMPLED];
     size_t smoothed_count = 0;
-    if (!context->running.process.reaped &&
+    if (!context->running->process.reaped &&
         thread_cpu_sample_take(pid, &sample, error, sizeof error) == 0) {
         /* The newest sample of the history gives this interval's raw figure for cpu.csv;
          * the oldest gives the half-second figure the judge sees. */
@@ -388,8 +402,8 @@ static int watchdog_sample(case_context *context, load_engine *engine,
         .verify_mismatches = verify_failures,
         .probe = (verdict_probe)atomic_exchange(&context->probe.latest, VERDICT_PROBE_NOT_RUN),
     };
-    if (process_wait_for(&context->running.process, 0) == PROCESS_EXITED) {
-        int status = context->running.process.wait_status;
+    if (process_wait_for(&context->running->process, 0) == PROCESS_EXITED) {
+        int status = context->running->process.wait_status;
         if (WIFSIGNALED(status)) {
             input.server_state = VERDICT_SERVER_KILLED;
             input.exit_signal = WTERMSIG(status);
@@ -400,14 +414,14 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     }
     log_watch_scan(&context->log, context->log_path);
     input.assertion_line = context->log.assertion[0] ? context->log.assertion : NULL;
-    fault_apply(&context->one_case->settings.fault, &context->running, &context->fault, elapsed_s,
+    fault_apply(&context->one_case->settings.fault, context->running, &context->fault, elapsed_s,
                 context->log_stream);
     return verdict_judge_update(&context->judge, &input);
 }
 
 static void capture_stacks(case_context *context)
 {
-    if (context->stacks_taken || context->running.process.reaped)
+    if (context->stacks_taken || context->running->process.reaped)
         return;
     context->stacks_taken = true;
     const verdict_evidence *evidence = verdict_judge_evidence(&context->judge);
@@ -418,7 +432,7 @@ static void capture_stacks(case_context *context)
     snprintf(part, sizeof part, "%s/.stacks-part", context->run_dir);
     snprintf(whole, sizeof whole, "%s/stacks.txt", context->run_dir);
     /* A stopped server cannot be attached to usefully; gdb would wait on it. */
-    int rc = stacks_capture(context->running.process.pid, spinning, evidence->thread_count, part,
+    int rc = stacks_capture(context->running->process.pid, spinning, evidence->thread_count, part,
                             STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
     FILE *out = fopen(whole, "a");
     if (!out)
@@ -496,7 +510,7 @@ static int run_watched(case_context *context, const load_engine_params *params)
             /* A verdict is in: the evidence is taken, so end the load. Stopping the
              * server ends connections that would otherwise wait for their stall bound. */
             context->stopped_by_harness = true;
-            server_stop(&context->running);
+            server_stop(context->running);
             load_engine_stop(engine);
             stop_sent = true;
             stop_deadline =
@@ -582,16 +596,113 @@ static void read_back(case_context *context, const load_engine_params *load)
     }
 }
 
-static void append_file(const char *from, FILE *to)
+/* Appends from[offset..] to to; returns the offset reached. */
+static long append_file(const char *from, long offset, FILE *to)
 {
     FILE *in = fopen(from, "r");
     if (!in)
-        return;
+        return offset;
+    if (fseek(in, offset, SEEK_SET) != 0) {
+        fclose(in);
+        return offset;
+    }
     char buffer[8192];
     size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, in)) > 0)
+    while ((got = fread(buffer, 1, sizeof buffer, in)) > 0) {
         fwrite(buffer, 1, got, to);
+        offset += (long)got;
+    }
     fclose(in);
+    return offset;
+}
+
+/* A server's output may end mid-line; the next section header starts on a line of its own. */
+static void end_with_newline(FILE *file)
+{
+    fflush(file);
+    if (fseek(file, -1, SEEK_END) == 0 && fgetc(file) != '\n') {
+        fseek(file, 0, SEEK_END);
+        fputc('\n', file);
+    }
+    fseek(file, 0, SEEK_END);
+}
+
+/* Appends the server's log from offset (and what it printed before its log opened) to
+ * the run's server.log under header; returns the offset reached in log_path. */
+static long copy_log_tail(const char *log_path, long offset, const char *run_dir,
+                          const char *header)
+{
+    char whole_log[PATH_MAX];
+    snprintf(whole_log, sizeof whole_log, "%s/server.log", run_dir);
+    FILE *log = fopen(whole_log, "a+");
+    if (!log)
+        return offset;
+    end_with_newline(log);
+    fputs(header, log);
+    offset = append_file(log_path, offset, log);
+    char early[PATH_MAX + 16];
+    snprintf(early, sizeof early, "%s.stdout", log_path);
+    end_with_newline(log);
+    append_file(early, 0, log);
+    unlink(early);
+    end_with_newline(log);
+    fclose(log);
+    return offset;
+}
+
+/* ---- a server kept across the cases of a file (server.fresh_per_case: false) ---- */
+
+struct kept_server {
+    server running;
+    bool up;
+    const scenario_server *started_with; /* the settings it was started with */
+    long log_copied;                     /* bytes of its log already in server.log */
+    char log_path[PATH_MAX];
+};
+
+static bool same_server_settings(const scenario_server *a, const scenario_server *b)
+{
+    if (a->io_threads != b->io_threads || a->io_threads_always_active != b->io_threads_always_active ||
+        a->rdma_rx_size != b->rdma_rx_size || a->extra_config_count != b->extra_config_count)
+        return false;
+    for (size_t i = 0; i < a->extra_config_count; i++) {
+        if (strcmp(a->extra_config[i].name, b->extra_config[i].name) != 0 ||
+            strcmp(a->extra_config[i].value, b->extra_config[i].value) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Whether the kept server can serve a case with these settings: 0 yes (still running,
+ * and emptied with FLUSHALL so the case starts from no keys); 1 no, other settings; -1 no,
+ * the server is gone or did not empty itself (why in error). */
+static int kept_server_reusable(kept_server *kept, const scenario_server *wanted, char *error,
+                                size_t error_size)
+{
+    if (!same_server_settings(kept->started_with, wanted))
+        return 1;
+    if (!server_is_running(&kept->running)) {
+        snprintf(error, error_size, "the kept server is gone");
+        return -1;
+    }
+    const char *const flush[] = {"FLUSHALL", "SYNC"};
+    char why[256];
+    if (tcp_probe_command("127.0.0.1", RUNNER_PORT, KEPT_SERVER_FLUSH_TIMEOUT_MS, flush, 2, "+OK",
+                          why, sizeof why) != 0) {
+        snprintf(error, error_size, "the kept server did not empty itself: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static void kept_server_stop(kept_server *kept, const char *run_dir, const char *header)
+{
+    if (!kept->up)
+        return;
+    server_stop(&kept->running);
+    kept->log_copied = copy_log_tail(kept->log_path, kept->log_copied, run_dir, header);
+    unlink(kept->log_path);
+    kept->up = false;
 }
 
 /* One repetition of one case. Fills the verdict and evidence. */
@@ -636,13 +747,39 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     memset(&context->log, 0, sizeof context->log);
     memset(&context->fault, 0, sizeof context->fault);
     context->fault.connection_fd = -1;
-    if (server_start(&context->running, &server_config, error, sizeof error) != 0 ||
-        server_wait_ready(&context->running, SERVER_READY_TIMEOUT_MS, error, sizeof error) != 0) {
-        snprintf(context->environment_error, sizeof context->environment_error,
-                 "%s: the server under test did not come up: %s", context->one_case->name, error);
-        context->environment_failure = true;
-        server_stop(&context->running);
-        return SCENARIO_VERDICT_PASS;
+    kept_server *kept = context->kept;
+    if (kept) {
+        context->running = &kept->running;
+        snprintf(context->log_path, sizeof context->log_path, "%s", kept->log_path);
+        server_config.log_file = context->log_path;
+        int reusable = kept->up ? kept_server_reusable(kept, &settings->server, error, sizeof error)
+                                : 1;
+        if (reusable < 0)
+            fprintf(context->log_stream, "  %s: a fresh server: %s\n", context->one_case->name,
+                    error);
+        if (reusable != 0)
+            kept_server_stop(kept, context->run_dir, "=== the kept server, stopped ===\n");
+        context->log.offset = kept->log_copied;
+    }
+    if (!kept || !kept->up) {
+        if (kept)
+            unlink(context->log_path);
+        context->servers_started++;
+        if (server_start(context->running, &server_config, error, sizeof error) != 0 ||
+            server_wait_ready(context->running, SERVER_READY_TIMEOUT_MS, error, sizeof error) !=
+                0) {
+            snprintf(context->environment_error, sizeof context->environment_error,
+                     "%s: the server under test did not come up: %s", context->one_case->name,
+                     error);
+            context->environment_failure = true;
+            server_stop(context->running);
+            return SCENARIO_VERDICT_PASS;
+        }
+        if (kept) {
+            kept->up = true;
+            kept->started_with = &settings->server;
+            kept->log_copied = 0;
+        }
     }
 
     verdict_judge_init(&context->judge, verdict_settings_from_watchdog(&settings->watchdog));
@@ -651,6 +788,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     context->stacks_taken = false;
     context->stopped_by_harness = false;
 
+    uint64_t failed_before = context->failed_connections;
     load_engine_params params;
     size_t size_storage[SCENARIO_LIST_MAX];
     if (engine_params_from_case(context->one_case, context->options, &params, size_storage, error,
@@ -669,11 +807,20 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     }
 
     probe_finish(&context->probe);
-    /* A last look: a crash at the very end still counts. */
+    /* A last look: a crash at the very end still counts. Connections that failed may be
+     * the first sign of a server on its way out: a killed server can take a moment to
+     * become reapable (its RDMA queues are torn down first), so then wait for it, bounded. */
     if (verdict_judge_verdict(&context->judge) == SCENARIO_VERDICT_PASS &&
         !context->stopped_by_harness) {
+        bool fault_was_applied = context->fault.applied;
         load_connection_progress none;
         watchdog_sample(context, NULL, &none, 0);
+        bool dying = context->failed_connections > failed_before ||
+                     (!fault_was_applied && context->fault.applied);
+        if (dying && verdict_judge_verdict(&context->judge) == SCENARIO_VERDICT_PASS) {
+            process_wait_for(&context->running->process, SERVER_EXIT_SETTLE_MS);
+            watchdog_sample(context, NULL, &none, 0);
+        }
     }
     scenario_verdict verdict = verdict_judge_verdict(&context->judge);
     *evidence_out = *verdict_judge_evidence(&context->judge);
@@ -681,23 +828,29 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     for (size_t i = 0; i < context->history_count; i++)
         thread_cpu_sample_free(&context->history[i]);
     context->history_count = 0;
-    server_stop(&context->running);
+    /* A kept server serves the next repetition only after a clean one: a server that
+     * spun, stalled, crashed or had a fault planted in it is not the same server any more. */
+    bool keep = kept && verdict == SCENARIO_VERDICT_PASS && !context->stopped_by_harness &&
+                settings->fault.kind == SCENARIO_FAULT_NONE && server_is_running(context->running);
     if (context->fault.connection_fd >= 0)
         close(context->fault.connection_fd);
-
-    char whole_log[PATH_MAX];
-    snprintf(whole_log, sizeof whole_log, "%s/server.log", context->run_dir);
-    FILE *log = fopen(whole_log, "a");
-    if (log) {
-        fprintf(log, "=== %s, repetition %d ===\n", context->one_case->name,
-                context->repetition + 1);
-        append_file(context->log_path, log);
-        char early[PATH_MAX + 16];
-        snprintf(early, sizeof early, "%s.stdout", context->log_path);
-        append_file(early, log);
-        unlink(early);
-        fclose(log);
+    if (kept) {
+        char header[512];
+        snprintf(header, sizeof header, "=== %s, repetition %d (kept server%s) ===\n",
+                 context->one_case->name, context->repetition + 1,
+                 keep ? "" : ", stopped after it");
+        if (keep)
+            kept->log_copied =
+                copy_log_tail(context->log_path, kept->log_copied, context->run_dir, header);
+        else
+            kept_server_stop(kept, context->run_dir, header);
+        return verdict;
     }
+    server_stop(context->running);
+    char header[512];
+    snprintf(header, sizeof header, "=== %s, repetition %d ===\n", context->one_case->name,
+             context->repetition + 1);
+    copy_log_tail(context->log_path, 0, context->run_dir, header);
     unlink(context->log_path);
     return verdict;
 }
@@ -786,6 +939,7 @@ runner_case *runner_case_open(const runner_options *options, const scenario_case
     opened->context.results = results;
     opened->context.run_dir = results_run_directory(results);
     opened->context.log_stream = stdout;
+    opened->context.running = &opened->context.own_server;
     latency_histogram_init(&opened->context.latency);
     return opened;
 }
@@ -887,10 +1041,14 @@ int runner_run(const runner_options *options)
         }
         const char *run_dir = results_run_directory(results);
         printf("results: %s\n", run_dir);
-        if (!loaded.settings.server.fresh_per_case)
-            printf("note: %s: fresh_per_case: false is not honoured yet; every repetition "
-                   "gets a fresh server\n",
-                   options->scenario_paths[file]);
+        /* fresh_per_case: false keeps one server for the file's cases while their server
+         * settings match and every repetition before was clean. */
+        kept_server *kept = NULL;
+        if (!loaded.settings.server.fresh_per_case) {
+            kept = calloc(1, sizeof *kept);
+            if (kept)
+                snprintf(kept->log_path, sizeof kept->log_path, "%s/.server-kept.log", run_dir);
+        }
         for (size_t c = 0; c < loaded.case_count && !process_interrupted(); c++) {
             const scenario_case *one_case = &loaded.cases[c];
             size_t case_index = case_position++;
@@ -908,6 +1066,8 @@ int runner_run(const runner_options *options)
             context->results = results;
             context->run_dir = run_dir;
             context->log_stream = stdout;
+            context->running = &context->own_server;
+            context->kept = kept;
             latency_histogram_init(&context->latency);
             double case_started = monotonic_seconds();
             size_t ran = 0;
@@ -958,6 +1118,8 @@ int runner_run(const runner_options *options)
                 .repetition_requests_per_second = throughputs,
                 .has_case_index = true,
                 .case_index = case_index,
+                .servers_recorded = true,
+                .servers_started = context->servers_started,
             };
             if (results_add_case(results, &finished, error, sizeof error) != 0) {
                 fprintf(stderr, "run.sh: %s\n", error);
@@ -996,6 +1158,10 @@ int runner_run(const runner_options *options)
             free(evidences);
             free(throughputs);
             free(context);
+        }
+        if (kept) {
+            kept_server_stop(kept, run_dir, "=== the kept server, stopped ===\n");
+            free(kept);
         }
         if (results_run_close(results, error, sizeof error) != 0) {
             fprintf(stderr, "run.sh: %s\n", error);

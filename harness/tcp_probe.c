@@ -27,9 +27,19 @@ static int wait_ready(int fd, short events, long long deadline)
     }
 }
 
-int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, size_t error_size)
+int tcp_probe_command(const char *address, int port, int timeout_ms, const char *const *words,
+                      size_t word_count, const char *expected, char *error, size_t error_size)
 {
-    static const char ping[] = "*1\r\n$4\r\nPING\r\n";
+    char request[1024];
+    int request_length = snprintf(request, sizeof request, "*%zu\r\n", word_count);
+    for (size_t i = 0; i < word_count && request_length < (int)sizeof request; i++)
+        request_length += snprintf(request + request_length, sizeof request - (size_t)request_length,
+                                   "$%zu\r\n%s\r\n", strlen(words[i]), words[i]);
+    if (request_length >= (int)sizeof request) {
+        snprintf(error, error_size, "command too long for a probe");
+        return -1;
+    }
+    const char *name = word_count > 0 ? words[0] : "";
     long long deadline = monotonic_ms() + timeout_ms;
     struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, address, &server.sin_addr) != 1) {
@@ -58,16 +68,16 @@ int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, s
         snprintf(error, error_size, "connect to %s:%d: %s", address, port, strerror(socket_error));
         goto done;
     }
-    if (send(fd, ping, sizeof ping - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof ping - 1)) {
-        snprintf(error, error_size, "send PING to %s:%d failed", address, port);
+    if (send(fd, request, (size_t)request_length, MSG_NOSIGNAL) != (ssize_t)request_length) {
+        snprintf(error, error_size, "send %s to %s:%d failed", name, address, port);
         goto done;
     }
     char reply[64];
     size_t used = 0;
     while (used < sizeof reply - 1) {
         if (wait_ready(fd, POLLIN, deadline) != 0) {
-            snprintf(error, error_size, "no reply to PING from %s:%d within %d ms", address, port,
-                     timeout_ms);
+            snprintf(error, error_size, "no reply to %s from %s:%d within %d ms", name, address,
+                     port, timeout_ms);
             goto done;
         }
         ssize_t got = recv(fd, reply + used, sizeof reply - 1 - used, 0);
@@ -81,13 +91,21 @@ int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, s
         if (strstr(reply, "\r\n"))
             break;
     }
-    if (strncmp(reply, "+PONG\r\n", 7) == 0) {
+    size_t expected_length = strlen(expected);
+    if (strncmp(reply, expected, expected_length) == 0 &&
+        strncmp(reply + expected_length, "\r\n", 2) == 0) {
         rc = 0;
     } else {
         reply[strcspn(reply, "\r\n")] = '\0';
-        snprintf(error, error_size, "PING to %s:%d answered \"%s\"", address, port, reply);
+        snprintf(error, error_size, "%s to %s:%d answered \"%s\"", name, address, port, reply);
     }
 done:
     close(fd);
     return rc;
+}
+
+int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, size_t error_size)
+{
+    const char *const ping[] = {"PING"};
+    return tcp_probe_command(address, port, timeout_ms, ping, 1, "+PONG", error, error_size);
 }

@@ -11,4 +11,9 @@
 /* 0 when the server answered +PONG within timeout_ms; -1 with error set otherwise. */
 int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, size_t error_size);
 
+/* Sends one command (words, no shell, no quoting needed) and waits for a one-line reply
+ * equal to expected (e.g. "+OK"). 0 on that reply; -1 with error set otherwise. */
+int tcp_probe_command(const char *address, int port, int timeout_ms, const char *const *words,
+                      size_t word_count, const char *expected, char *error, size_t error_size);
+
 #endif
