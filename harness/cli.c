@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "cpu_limit.h"
 
 #include <errno.h>
 #include <math.h>
@@ -42,6 +43,9 @@ static const char usage_text[] =
     "  bench driver      our driver against valkey-benchmark --rdma and ib_write_bw -R,\n"
     "                    side by side in one test bed run; prints a table and\n"
     "                    ratio_min=X link_ratio_min=Y rss_ok=yes|no\n"
+    "  bench gate        the regression gate's error rates: compare of a build with\n"
+    "                    itself and with its server CPU-limited 20% and 10%, 10 runs\n"
+    "                    each (GATE_RUNS), ending false_alarms=A/N detected_20=B/N ...\n"
     "  fuzz [TARGET] [SECONDS]  the libFuzzer targets (resp, rdma_wire, rdma_peer,\n"
     "                    scenario; default all, 60 s each) with ASan and UBSan; crashes\n"
     "                    land in results/fuzz/\n"
@@ -68,6 +72,8 @@ static const char usage_text[] =
     "                    counted over the cases of all given scenario files in order\n"
     "  --repetitions N   compare: repetitions per build and case (default 9, at least 5)\n"
     "  --threshold PCT   compare: the median change that matters (default 5)\n"
+    "  --candidate-cpu-limit PCT  compare: run the candidate's server in a cgroup limited\n"
+    "                    to PCT% of one CPU: a build slowed on purpose, to prove the gate\n"
     "  --out DIR         merge: the merged folder (default results/<UTC time>-merged)\n"
     "  -v, --verbose     say more about what is done\n"
     "  -h, --help        this text\n"
@@ -202,7 +208,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
         const char *takes_value[] = {"--testbed",  "--server",    "--rdma-module", "--valkey-src",
                                      "--cache",    "--vm-cpus",   "--vm-memory",   "--case",
                                      "--baseline", "--candidate", "--repetitions", "--threshold",
-                                     "--shard",    "--out"};
+                                     "--shard",    "--out",       "--candidate-cpu-limit"};
         bool is_valued = false;
         for (size_t i = 0; i < sizeof takes_value / sizeof takes_value[0]; i++)
             is_valued |= strcmp(word, takes_value[i]) == 0;
@@ -260,6 +266,14 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
                          value);
                 return -1;
             }
+        } else if (strcmp(word, "--candidate-cpu-limit") == 0) {
+            if (parse_bounded_int(value, 1, CPU_LIMIT_MAX_PERCENT, &options->candidate_cpu_limit) !=
+                0) {
+                snprintf(error, error_size,
+                         "--candidate-cpu-limit must be a whole percent of one CPU from 1 to %d",
+                         CPU_LIMIT_MAX_PERCENT);
+                return -1;
+            }
         } else if (strcmp(word, "--cache") == 0) {
             options->cache_dir = value;
         } else if (strcmp(word, "--vm-cpus") == 0) {
@@ -290,8 +304,9 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
         return -1;
     }
     if (options->command == CLI_COMMAND_BENCH &&
-        (options->scenario_count != 1 || strcmp(options->scenario_paths[0], "driver") != 0)) {
-        snprintf(error, error_size, "bench takes one benchmark name: driver");
+        (options->scenario_count != 1 || (strcmp(options->scenario_paths[0], "driver") != 0 &&
+                                          strcmp(options->scenario_paths[0], "gate") != 0))) {
+        snprintf(error, error_size, "bench takes one benchmark name: driver or gate");
         return -1;
     }
     if (options->command == CLI_COMMAND_FUZZ && options->scenario_count > 2) {
@@ -319,6 +334,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
                                    : options->candidate ? "--candidate"
                                    : repetitions_given  ? "--repetitions"
                                    : threshold_given    ? "--threshold"
+                                   : options->candidate_cpu_limit ? "--candidate-cpu-limit"
                                                         : NULL;
         if (compare_only) {
             snprintf(error, error_size, "%s applies to compare only", compare_only);

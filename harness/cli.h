@@ -53,6 +53,7 @@ typedef struct cli_options {
     const char *candidate; /* compare --candidate SPEC */
     int repetitions;       /* compare --repetitions, CLI_DEFAULT_REPETITIONS when not given */
     double threshold;      /* compare --threshold, as a fraction (5% is 0.05) */
+    int candidate_cpu_limit; /* compare --candidate-cpu-limit PCT; 0 when not given */
     shard_spec shard;      /* --shard I/N; count 0 when not given */
     const char *out_dir;   /* merge --out */
     char **command_argv;   /* after "--": NULL-terminated, points into argv */

@@ -459,6 +459,7 @@ int compare_run(const compare_options *options)
     baseline_run.rdma_module_path = baseline.module_path;
     candidate_run.server_path = candidate.path;
     candidate_run.rdma_module_path = candidate.module_path;
+    candidate_run.server_cpu_limit_percent = options->candidate_cpu_limit_percent;
     char baseline_text[2 * PATH_MAX + 2], candidate_text[2 * PATH_MAX + 2];
     char baseline_version[32], candidate_version[32];
     server_spec_text(&baseline, baseline_text, sizeof baseline_text);

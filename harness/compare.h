@@ -57,6 +57,9 @@ typedef struct compare_options {
     const char *candidate; /* SPEC, a server */
     size_t repetitions;
     double threshold; /* a fraction: 0.05 is 5% */
+    /* 0: none; else the candidate's server runs limited to this percent of one CPU (a
+     * build slowed on purpose, to prove the gate: cpu_limit.h). */
+    int candidate_cpu_limit_percent;
     shard_spec shard;
     const char *rdma_address;
     const char *testbed_description;

@@ -356,6 +356,7 @@ static int inside_compare(const cli_options *options)
         .candidate = options->candidate,
         .repetitions = (size_t)options->repetitions,
         .threshold = options->threshold,
+        .candidate_cpu_limit_percent = options->candidate_cpu_limit,
         .shard = options->shard,
         .rdma_address = address,
         .testbed_description = testbed_text,
@@ -582,6 +583,12 @@ static int command_compare(const cli_options *options, const char *repo_root, co
     inside[count++] = repetitions;
     inside[count++] = "--threshold";
     inside[count++] = threshold;
+    char cpu_limit[16];
+    if (options->candidate_cpu_limit > 0) {
+        snprintf(cpu_limit, sizeof cpu_limit, "%d", options->candidate_cpu_limit);
+        inside[count++] = "--candidate-cpu-limit";
+        inside[count++] = cpu_limit;
+    }
     if (options->shard.count > 0) {
         shard_format(&options->shard, shard_text, sizeof shard_text);
         inside[count++] = "--shard";
@@ -706,9 +713,14 @@ int main(int argc, char **argv)
         break;
     case CLI_COMMAND_BENCH: {
         char script[PATH_MAX], build_dir[PATH_MAX];
-        snprintf(script, sizeof script, "%s/harness/bench/driver.sh", repo_root);
+        /* The benchmark's name is checked by cli_parse: "driver" or "gate". */
+        snprintf(script, sizeof script, "%s/harness/bench/%s.sh", repo_root,
+                 options.scenario_paths[0]);
         snprintf(build_dir, sizeof build_dir, "%s/build/main", repo_root);
-        char *inside[] = {script, build_dir, NULL};
+        char gate_scenario[PATH_MAX];
+        snprintf(gate_scenario, sizeof gate_scenario, "%s/tests/integration/gate-compare.yaml",
+                 repo_root);
+        char *inside[] = {script, build_dir, gate_scenario, NULL};
         rc = run_in_testbed(&options, repo_root, cache_dir, &build, inside, true);
         break;
     }

@@ -737,6 +737,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
         .rdma_rx_size = (long long)settings->server.rdma_rx_size,
         .working_dir = "/tmp",
         .log_file = context->log_path,
+        .cpu_limit_percent = context->options->server_cpu_limit_percent,
     };
     for (size_t i = 0; i < settings->server.extra_config_count && i < SERVER_COMMAND_MAX_EXTRA;
          i++) {

@@ -1,4 +1,5 @@
 #include "server.h"
+#include "cpu_limit.h"
 #include "monotonic_clock.h"
 
 #include <fcntl.h>
@@ -35,6 +36,13 @@ int server_start(server *running, const server_settings *settings, char *error, 
     int rc = process_spawn(&running->process, command.argv, NULL, io, error, error_size);
     if (output_fd >= 0)
         close(output_fd);
+    if (rc == 0 && settings->cpu_limit_percent > 0 &&
+        cpu_limit_apply(CPU_LIMIT_DEFAULT_ROOT, running->process.pid, settings->cpu_limit_percent,
+                        running->cgroup_path, sizeof running->cgroup_path, error,
+                        error_size) != 0) {
+        server_stop(running);
+        return -1;
+    }
     return rc;
 }
 
@@ -74,4 +82,5 @@ void server_stop(server *running)
     /* A stopped server cannot act on SIGTERM until it runs again. */
     kill(running->process.pid, SIGCONT);
     process_stop(&running->process, SERVER_STOP_GRACE_MS);
+    cpu_limit_release(running->cgroup_path);
 }

@@ -22,6 +22,7 @@ typedef struct server {
     process process;
     int port;
     char log_path[512];
+    char cgroup_path[1024]; /* empty: no CPU limit */
 } server;
 
 int server_start(server *running, const server_settings *settings, char *error, size_t error_size);

@@ -31,6 +31,8 @@ typedef struct server_settings {
     const char *extra_names[SERVER_COMMAND_MAX_EXTRA];
     const char *extra_values[SERVER_COMMAND_MAX_EXTRA];
     int extra_count;
+    /* Not part of the command: a CPU limit in percent of one CPU (cpu_limit.h); 0: none. */
+    int cpu_limit_percent;
 } server_settings;
 
 typedef struct server_command {

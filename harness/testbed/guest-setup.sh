@@ -46,6 +46,11 @@ ln -sfn /proc/self/fd/0 /dev/stdin
 ln -sfn /proc/self/fd/1 /dev/stdout
 ln -sfn /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /dev/shm
+# cgroup v2, for `compare --candidate-cpu-limit` (a server slowed on purpose). The host
+# root is shared read-only, so the mount point may be missing: then the limit says so.
+if [ -d /sys/fs/cgroup ]; then
+    mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
+fi
 
 out=$(port_by_name testbed.stdout) || report_failure "no stdout port"
 err=$(port_by_name testbed.stderr) || report_failure "no stderr port"

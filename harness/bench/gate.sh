@@ -1,0 +1,83 @@
+#!/bin/bash
+# ./run.sh bench gate, inside the test bed: how well the regression gate (compare) tells
+# a slower server from noise. One build against itself RUNS times (A/A: every REGRESSION
+# is a false alarm), then the same build with its server slowed on purpose by a cgroup
+# CPU limit, RUNS times at 20% and RUNS times at 10% less CPU (every REGRESSION is a
+# detection). The limits are set from what the server used unlimited in a calibration
+# run (its threads' CPU summed, averaged over the load), so "10%" means 10% less CPU than
+# it used, not 10% of a CPU. Ends with one line:
+#   gate: false_alarms=A/N detected_20=B/N detected_10=C/N seconds_per_comparison=S
+# Every command is started from an argument list; nothing is evaluated.
+set -u
+build=$1
+scenario=$2
+runs=${GATE_RUNS:-10}
+repetitions=${GATE_REPETITIONS:-9}
+harness=$build/harness/valkey-rdma-harness
+spec=$VALKEY_SERVER
+[ -n "${VALKEY_RDMA_MODULE:-}" ] && spec=$VALKEY_SERVER:$VALKEY_RDMA_MODULE
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+# Calibration: the server's CPU (percent of one CPU, all threads) while the load runs.
+if ! "$harness" inside run "$scenario" > "$work/calibrate.out" 2>&1; then
+    cat "$work/calibrate.out"
+    echo "bench gate: the calibration run failed" >&2
+    exit 1
+fi
+folder=$(sed -n 's/^results: //p' "$work/calibrate.out" | tail -1)
+server_cpu=$(awk -F, 'NR > 1 {sum[$1] += $4} END {n = 0; t = 0
+        for (s in sum) if (sum[s] > 5) {n++; t += sum[s]} if (n) printf "%.0f", t / n; else print 0}' \
+    "$folder/cpu.csv")
+[ "$server_cpu" -gt 0 ] || { echo "bench gate: no server CPU seen in $folder/cpu.csv" >&2; exit 1; }
+limit_20=$(( server_cpu * 80 / 100 ))
+limit_10=$(( server_cpu * 90 / 100 ))
+echo "calibration: the server used ${server_cpu}% of one CPU under load;" \
+    "limits ${limit_20}% (20% less) and ${limit_10}% (10% less)"
+
+total_seconds=0
+comparisons=0
+# series LABEL LIMIT: RUNS comparisons; writes "regressions improvements median_ratio"
+# to $work/LABEL.result (not a subshell: the wall time adds up here).
+series() {
+    local label=$1 limit=$2 regressions=0 improvements=0 i
+    : > "$work/$label.ratios"
+    for i in $(seq 1 "$runs"); do
+        local args=(inside compare --baseline "$spec" --candidate "$spec"
+                    --repetitions "$repetitions")
+        [ "$limit" -gt 0 ] && args+=(--candidate-cpu-limit "$limit")
+        local started=$SECONDS
+        "$harness" "${args[@]}" "$scenario" > "$work/one.out" 2>&1
+        total_seconds=$(( total_seconds + SECONDS - started ))
+        comparisons=$(( comparisons + 1 ))
+        local line
+        line=$(grep -E '^[a-z0-9._-]+: (REGRESSION|IMPROVEMENT|NO CHANGE):' "$work/one.out" | tail -1)
+        if [ -z "$line" ]; then
+            cat "$work/one.out" >&2
+            echo "bench gate: $label run $i gave no verdict" >&2
+            exit 1
+        fi
+        echo "  $label $i/$runs: ${line#*: }"
+        case $line in
+        *": REGRESSION:"*) regressions=$(( regressions + 1 )) ;;
+        *": IMPROVEMENT:"*) improvements=$(( improvements + 1 )) ;;
+        esac
+        sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p' <<< "$line" >> "$work/$label.ratios"
+    done
+    echo "$regressions $improvements $(median < "$work/$label.ratios")" > "$work/$label.result"
+}
+
+series a-a 0
+series slowed-20 "$limit_20"
+series slowed-10 "$limit_10"
+read -r aa_regressions aa_improvements aa_ratio < "$work/a-a.result"
+read -r s20_regressions _ s20_ratio < "$work/slowed-20.result"
+read -r s10_regressions _ s10_ratio < "$work/slowed-10.result"
+printf '%-12s %-28s %s\n' series "REGRESSION verdicts" "median candidate/baseline ratio"
+printf '%-12s %-28s %s\n' "A/A" "$aa_regressions/$runs (+$aa_improvements IMPROVEMENT)" "$aa_ratio"
+printf '%-12s %-28s %s\n' "20% slower" "$s20_regressions/$runs" "$s20_ratio"
+printf '%-12s %-28s %s\n' "10% slower" "$s10_regressions/$runs" "$s10_ratio"
+echo "gate: false_alarms=$aa_regressions/$runs detected_20=$s20_regressions/$runs" \
+    "detected_10=$s10_regressions/$runs seconds_per_comparison=$(( total_seconds / comparisons ))"
