@@ -8,6 +8,12 @@
 
 #include <stddef.h>
 
+/* Sends request (RESP bytes) on a fresh connection and copies the first line of the
+ * reply, without its CRLF, into reply_line. 0 when a line came within timeout_ms; -1 with
+ * error set otherwise. */
+int tcp_request_line(const char *address, int port, int timeout_ms, const char *request,
+                     char *reply_line, size_t reply_size, char *error, size_t error_size);
+
 /* 0 when the server answered +PONG within timeout_ms; -1 with error set otherwise. */
 int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, size_t error_size);
 
