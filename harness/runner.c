@@ -49,6 +49,9 @@
 #define ENGINE_FINISH_SLACK_MS 10000
 /* Read-back after the load: how many keys of each fitting size are written and read. */
 #define READBACK_KEYS 8
+/* ...but no more than this many bytes of one size (at least 2 keys): 8 x 16 MiB would
+ * take half a minute each way on the emulated test bed. */
+#define READBACK_BYTES_MAX ((size_t)32 << 20)
 /* How often the live progress line is redrawn on a terminal. */
 #define LIVE_PROGRESS_INTERVAL_S 1.0
 /* FLUSHALL SYNC of a kept server between cases: emptying a few GiB takes a while. */
@@ -661,13 +664,15 @@ static void read_back(case_context *context, const load_engine_params *load)
             continue;
         if (verdict_judge_verdict(&context->judge) != SCENARIO_VERDICT_PASS)
             return;
+        size_t keys = READBACK_BYTES_MAX / (sizes[i] ? sizes[i] : 1);
+        keys = keys < 2 ? 2 : keys > READBACK_KEYS ? READBACK_KEYS : keys;
         char prefix[64];
         snprintf(prefix, sizeof prefix, "readback:%zu:", sizes[i]);
         load_engine_params phase = *load;
         phase.value_sizes = (value_size_spec){.sizes = &sizes[i], .size_count = 1};
         phase.key_prefix = prefix;
-        phase.key_space = READBACK_KEYS;
-        phase.request_limit = READBACK_KEYS;
+        phase.key_space = keys;
+        phase.request_limit = keys;
         phase.duration_seconds = 0;
         phase.rate_limit_per_second = 0;
         phase.sequential_keys = true;
@@ -690,7 +695,7 @@ static void read_back(case_context *context, const load_engine_params *load)
             phase.connections = 1;
             phase.threads = 1;
             phase.pipeline_depth = 1;
-            phase.rdma_rx_bytes = READBACK_KEYS * (sizes[i] + 64) + 4096;
+            phase.rdma_rx_bytes = keys * (sizes[i] + 64) + 4096;
         }
         if (run_watched(context, &phase) != 0)
             return;

@@ -11,6 +11,7 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,34 @@ static void without_those_fields_nothing_is_disrupted(void **state)
     assert_int_equal(s->client.idle_before_load_ms, 0);
     assert_false(s->churn.declared);
     assert_false(s->client_kill.declared);
+}
+
+/* The CI gate (scenarios/ci/): every file loads, and every case either verifies data or
+ * plants a fault whose verdict is the point. */
+static void every_ci_gate_case_loads_and_verifies_data(void **state)
+{
+    (void)state;
+    DIR *folder = opendir(SCENARIO_EXAMPLES "/ci");
+    assert_non_null(folder);
+    size_t files = 0;
+    for (struct dirent *entry; (entry = readdir(folder)) != NULL;) {
+        size_t length = strlen(entry->d_name);
+        if (length < 5 || strcmp(entry->d_name + length - 5, ".yaml") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/ci/%s", SCENARIO_EXAMPLES, entry->d_name);
+        loaded_fixture fixture = {0};
+        load_or_fail(path, &fixture);
+        for (size_t c = 0; c < fixture.case_count; c++) {
+            const scenario_settings *s = &fixture.cases[c].settings;
+            if (s->fault.kind == SCENARIO_FAULT_NONE && !s->client.verify)
+                fail_msg("%s: case %s does not verify data", path, fixture.cases[c].name);
+        }
+        scenario_free(&fixture.loaded);
+        files++;
+    }
+    closedir(folder);
+    assert_true(files >= 8);
 }
 
 static void the_matrix_expands_to_the_cross_product_in_file_order(void **state)
@@ -470,6 +499,7 @@ int main(void)
                                         fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(without_those_fields_nothing_is_disrupted, fixture_new,
                                         fixture_free),
+        cmocka_unit_test(every_ci_gate_case_loads_and_verifies_data),
         cmocka_unit_test_setup_teardown(the_matrix_expands_to_the_cross_product_in_file_order,
                                         fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(overrides_give_matching_cases_their_own_expectation,
