@@ -766,6 +766,8 @@ static void publish_progress(load_thread *thread, int64_t now_ns, bool force)
     for (size_t i = 0; i < thread->connection_count; i++) {
         load_connection *connection = thread->connections[i];
         connection->result.progress.outstanding = connection->pending_count;
+        connection->result.progress.oldest_sent_ns =
+            connection->pending_count ? connection->pending[connection->pending_head].sent_ns : 0;
         connection->published = connection->result.progress;
     }
     pthread_mutex_unlock(&thread->engine->lock);

@@ -114,6 +114,10 @@ typedef struct load_connection_progress {
     uint64_t requests_sent;
     uint64_t replies;
     int64_t last_reply_ns; /* CLOCK_MONOTONIC; 0 before the first reply */
+    /* When the oldest request still outstanding was sent; 0 when none is. A connection
+     * waits since the later of the two (a reconnected or long idle connection has not
+     * been waiting since its last reply). */
+    int64_t oldest_sent_ns;
     load_error_class error_class;
     char error[LOAD_ERROR_TEXT_BYTES];
 } load_connection_progress;

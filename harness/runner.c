@@ -455,10 +455,14 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     uint64_t verify_failures = 0;
     for (size_t i = 0; i < connection_count; i++) {
         load_connection_progress *one = &progress[i];
-        /* Before its first reply a connection's wait counts from the start of its phase
-         * (the load, or one read-back step), not from the start of the case. */
-        double since = one->last_reply_ns ? (double)(now_ns - one->last_reply_ns) / 1e9
-                                          : now_s - context->phase_started_s;
+        /* A connection waits since its last reply or since it sent the oldest request
+         * it still waits for, whichever is later (the driver's own stall rule): one
+         * reopened after a kill, or held idle, was not waiting meanwhile. With neither,
+         * from the start of its phase (the load, or one read-back step). */
+        int64_t waiting_since_ns =
+            one->last_reply_ns > one->oldest_sent_ns ? one->last_reply_ns : one->oldest_sent_ns;
+        double since = waiting_since_ns ? (double)(now_ns - waiting_since_ns) / 1e9
+                                        : now_s - context->phase_started_s;
         /* Only connections still waiting can be wedged; ended ones are judged by how
          * they ended (below and in the results). */
         bool waiting =
