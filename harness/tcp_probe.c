@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -172,6 +173,48 @@ int tcp_request_line(const char *address, int port, int timeout_ms, const char *
     }
     reply[strcspn(reply, "\r\n")] = '\0';
     snprintf(reply_line, reply_size, "%s", reply);
+    rc = 0;
+done:
+    close(fd);
+    return rc;
+}
+
+int tcp_request_bulk(const char *address, int port, int timeout_ms, const char *request,
+                     char *reply, size_t reply_size, char *error, size_t error_size)
+{
+    long long deadline = monotonic_ms() + timeout_ms;
+    int fd = connect_and_send(address, port, request, deadline, error, error_size);
+    if (fd < 0)
+        return -1;
+    int rc = -1;
+    size_t used = 0;
+    long long expected = -1; /* whole reply length, once the header is in */
+    while (expected < 0 || (long long)used < expected) {
+        if (used + 1 >= reply_size)
+            break; /* cut: what fits is kept */
+        if (wait_ready(fd, POLLIN, deadline) != 0) {
+            snprintf(error, error_size, "no whole reply from %s:%d within %d ms", address, port,
+                     timeout_ms);
+            goto done;
+        }
+        ssize_t got = recv(fd, reply + used, reply_size - 1 - used, 0);
+        if (got <= 0) {
+            snprintf(error, error_size, "%s:%d closed the connection before replying", address,
+                     port);
+            goto done;
+        }
+        used += (size_t)got;
+        reply[used] = '\0';
+        char *line_end = strstr(reply, "\r\n");
+        if (expected < 0 && line_end != NULL) {
+            if (reply[0] != '$') {
+                *line_end = '\0';
+                snprintf(error, error_size, "%s:%d answered \"%s\"", address, port, reply);
+                goto done;
+            }
+            expected = (line_end - reply) + 2 + atoll(reply + 1) + 2;
+        }
+    }
     rc = 0;
 done:
     close(fd);
