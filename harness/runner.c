@@ -51,7 +51,7 @@
 #define READBACK_KEYS 8
 /* ...but no more than this many bytes of one size (at least one key): 8 x 16 MiB take
  * minutes each way on the emulated test bed when the machine is busy. */
-#define READBACK_BYTES_MAX ((size_t)4 << 20)
+#define READBACK_BYTES_MAX ((size_t)2 << 20)
 /* How often the live progress line is redrawn on a terminal. */
 #define LIVE_PROGRESS_INTERVAL_S 1.0
 /* FLUSHALL SYNC of a kept server between cases: emptying a few GiB takes a while. */
