@@ -110,9 +110,9 @@ struct load_thread {
     char *key_name;
     size_t key_name_capacity;
     int64_t last_publish_ns;
-    bool more_to_read;   /* a connection stopped reading early this pass */
-    bool output_waiting; /* a write could not take everything */
-    bool rate_limited;   /* the limiter refused a request this pass */
+    bool more_to_read;     /* a connection stopped reading early this pass */
+    bool output_waiting;   /* a write could not take everything */
+    bool rate_limited;     /* the limiter refused a request this pass */
     int64_t next_churn_ns; /* thread 0 only: when the churn schedule next kills */
 };
 
@@ -136,9 +136,9 @@ struct load_engine {
     int64_t stall_bound_ns;
     int64_t connect_bound_ns;
     atomic_bool stop_requested;
-    atomic_bool issuing_over; /* the request limit or the duration is reached */
-    int64_t churn_interval_ns;    /* 0: no churn */
-    uint64_t churn_cursor;        /* thread 0 only: the next connection churn kills */
+    atomic_bool issuing_over;  /* the request limit or the duration is reached */
+    int64_t churn_interval_ns; /* 0: no churn */
+    uint64_t churn_cursor;     /* thread 0 only: the next connection churn kills */
     atomic_uint_fast64_t requests_claimed;
     _Atomic uint64_t *written_keys; /* verify mode: one bit per key */
 
@@ -1102,8 +1102,7 @@ load_engine *load_engine_start(const load_engine_params *params, char *error, si
     engine->host = copy_string(params->host);
     engine->mixed_tcp_host =
         copy_string(params->mixed_tcp_host != NULL ? params->mixed_tcp_host : params->host);
-    engine->churn_interval_ns =
-        (int64_t)(params->churn_interval_seconds * NANOSECONDS_PER_SECOND);
+    engine->churn_interval_ns = (int64_t)(params->churn_interval_seconds * NANOSECONDS_PER_SECOND);
     engine->key_prefix =
         copy_string(params->key_prefix != NULL ? params->key_prefix : LOAD_DEFAULT_KEY_PREFIX);
     const value_size_spec *sizes = &params->value_sizes;
@@ -1189,8 +1188,7 @@ static void build_results(load_engine *engine)
     int64_t load_start_ns = atomic_load(&engine->load_start_ns);
     int64_t elapsed_ns = monotonic_ns() - (load_start_ns ? load_start_ns : engine->start_ns);
     /* Stopped while the connections were still held idle: no load time at all. */
-    results->elapsed_seconds =
-        elapsed_ns > 0 ? (double)elapsed_ns / NANOSECONDS_PER_SECOND : 0.0;
+    results->elapsed_seconds = elapsed_ns > 0 ? (double)elapsed_ns / NANOSECONDS_PER_SECOND : 0.0;
     latency_histogram_init(&results->latency);
     results->connection_count = (size_t)engine->params.connections;
     results->connections = calloc(results->connection_count, sizeof(load_connection_result));

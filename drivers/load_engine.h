@@ -94,12 +94,12 @@ typedef struct load_engine_params {
     /* Verify mode: every key counts as written by an earlier run with these value sizes
      * (a SET phase run before this GET phase), so every GET is judged. */
     bool keys_written_before;
-    uint64_t seed; /* for the request choices; the same seed gives the same sequence */
-    const char *mixed_tcp_host;      /* transport "mixed": the TCP connections' host */
-    double churn_interval_seconds;   /* 0: off; else kill churn_connections this often */
-    int churn_connections;           /* killed abruptly and reopened at every churn */
+    uint64_t seed;              /* for the request choices; the same seed gives the same sequence */
+    const char *mixed_tcp_host; /* transport "mixed": the TCP connections' host */
+    double churn_interval_seconds;    /* 0: off; else kill churn_connections this often */
+    int churn_connections;            /* killed abruptly and reopened at every churn */
     bool server_disconnects_expected; /* reconnect when the server drops a connection */
-    double idle_seconds;             /* hold the connections idle before the load */
+    double idle_seconds;              /* hold the connections idle before the load */
 } load_engine_params;
 
 /* The parameters a caller gets before setting its own: one connection, one thread,
@@ -159,7 +159,7 @@ typedef struct load_results {
     uint64_t server_disconnects;
     uint64_t requests_lost;
     uint64_t keepalives_received;
-    latency_histogram latency;               /* every reply, all threads merged */
+    latency_histogram latency; /* every reply, all threads merged */
     load_second_sample *seconds;
     size_t second_count;
     load_connection_result *connections;

@@ -127,8 +127,8 @@ typedef struct kill_storm {
     bool started;
     atomic_bool stop;
     int interval_ms;
-    atomic_uint_fast64_t rounds;   /* CLIENT KILL commands the server answered */
-    atomic_uint_fast64_t killed;   /* clients it said it killed, over all rounds */
+    atomic_uint_fast64_t rounds; /* CLIENT KILL commands the server answered */
+    atomic_uint_fast64_t killed; /* clients it said it killed, over all rounds */
     atomic_uint_fast64_t unanswered;
 } kill_storm;
 
@@ -295,7 +295,7 @@ typedef struct case_context {
     results_run *results;
     const char *run_dir;
     int repetition;
-    server *running;    /* own_server, or the kept server of a fresh_per_case: false file */
+    server *running; /* own_server, or the kept server of a fresh_per_case: false file */
     server own_server;
     struct kept_server *kept; /* NULL: a fresh server for every repetition */
     int servers_started;
@@ -653,8 +653,7 @@ static int run_watched(case_context *context, const load_engine_params *params)
                 snprintf(context->idle_failure, sizeof context->idle_failure,
                          "%s received %" PRIu64 " keepalives while held idle for %.1f s (at "
                          "least %" PRIu64 " expected)",
-                         one->name, keepalives, params->idle_seconds,
-                         context->keepalives_expected);
+                         one->name, keepalives, params->idle_seconds, context->keepalives_expected);
             if ((one->error_class == LOAD_ERROR_VERIFY ||
                  one->error_class == LOAD_ERROR_PROTOCOL) &&
                 !context->data_failure[0])
@@ -802,7 +801,8 @@ struct kept_server {
 
 static bool same_server_settings(const scenario_server *a, const scenario_server *b)
 {
-    if (a->io_threads != b->io_threads || a->io_threads_always_active != b->io_threads_always_active ||
+    if (a->io_threads != b->io_threads ||
+        a->io_threads_always_active != b->io_threads_always_active ||
         a->rdma_rx_size != b->rdma_rx_size || a->extra_config_count != b->extra_config_count)
         return false;
     for (size_t i = 0; i < a->extra_config_count; i++) {
@@ -893,8 +893,8 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
         context->running = &kept->running;
         snprintf(context->log_path, sizeof context->log_path, "%s", kept->log_path);
         server_config.log_file = context->log_path;
-        int reusable = kept->up ? kept_server_reusable(kept, &settings->server, error, sizeof error)
-                                : 1;
+        int reusable =
+            kept->up ? kept_server_reusable(kept, &settings->server, error, sizeof error) : 1;
         if (reusable < 0)
             fprintf(context->log_stream, "  %s: a fresh server: %s\n", context->one_case->name,
                     error);

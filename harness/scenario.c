@@ -1330,10 +1330,11 @@ static bool check_case(loader *l, const scenario_settings *settings, const field
     size_t connections = field_index(find_field("client", "connections"));
     size_t churned = field_index(find_field("churn", "connections"));
     if (settings->churn.declared && settings->churn.connections > settings->client.connections) {
-        yaml_mark_t mark = origins->set[churned] ? origins->mark[churned] : origins->mark[connections];
+        yaml_mark_t mark =
+            origins->set[churned] ? origins->mark[churned] : origins->mark[connections];
         return fail_at(l, mark, SCENARIO_ERROR_INVALID,
-                       "churn.connections (%" PRIu64 ") must not exceed client.connections (%" PRIu64
-                       ")",
+                       "churn.connections (%" PRIu64
+                       ") must not exceed client.connections (%" PRIu64 ")",
                        settings->churn.connections, settings->client.connections);
     }
     size_t kill_every = field_index(find_field("client_kill", "every"));

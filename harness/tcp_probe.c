@@ -34,8 +34,9 @@ int tcp_probe_command(const char *address, int port, int timeout_ms, const char 
     char request[1024];
     int request_length = snprintf(request, sizeof request, "*%zu\r\n", word_count);
     for (size_t i = 0; i < word_count && request_length < (int)sizeof request; i++)
-        request_length += snprintf(request + request_length, sizeof request - (size_t)request_length,
-                                   "$%zu\r\n%s\r\n", strlen(words[i]), words[i]);
+        request_length +=
+            snprintf(request + request_length, sizeof request - (size_t)request_length,
+                     "$%zu\r\n%s\r\n", strlen(words[i]), words[i]);
     if (request_length >= (int)sizeof request) {
         snprintf(error, error_size, "command too long for a probe");
         return -1;
@@ -112,8 +113,8 @@ int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, s
 }
 
 /* A fresh non-blocking connection with request sent, or -1 with error set. */
-static int connect_and_send(const char *address, int port, const char *request,
-                            long long deadline, char *error, size_t error_size)
+static int connect_and_send(const char *address, int port, const char *request, long long deadline,
+                            char *error, size_t error_size)
 {
     struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, address, &server.sin_addr) != 1) {
