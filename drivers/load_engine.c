@@ -56,6 +56,10 @@
 #define DEFAULT_VALUE_SIZE 100
 #define DEFAULT_KEY_SPACE 1000
 #define DEFAULT_REQUEST_LIMIT 1000
+/* With server disconnects expected, a server that drops a connection before it is ready
+ * (a CLIENT KILL during the handshake) is retried; this many failures in a row mean the
+ * server is not taking connections at all. */
+#define RECONNECT_ATTEMPTS_MAX 5
 
 typedef struct pending_request {
     load_operation operation;
@@ -70,6 +74,8 @@ typedef struct load_thread load_thread;
 typedef struct load_connection {
     load_engine *engine;
     load_thread *thread;
+    const transport *wire_type;
+    const char *wire_host;
     transport_connection *wire; /* NULL once closed */
     resp_reader *reader;
     resp_buffer output;
@@ -79,6 +85,9 @@ typedef struct load_connection {
     int64_t opened_ns;
     bool was_ready;
     bool settled;                       /* counted in connections_settled */
+    int failed_reconnects;              /* in a row, before the wire became ready */
+    atomic_bool kill_requested;         /* set by the churn schedule, taken by the owner */
+    transport_counters earlier_wires;   /* counters of the wires it had before this one */
     load_connection_result result;      /* private to the thread */
     load_connection_progress published; /* under engine->lock */
 } load_connection;
@@ -101,9 +110,10 @@ struct load_thread {
     char *key_name;
     size_t key_name_capacity;
     int64_t last_publish_ns;
-    bool more_to_read;   /* a connection stopped reading early this pass */
-    bool output_waiting; /* a write could not take everything */
-    bool rate_limited;   /* the limiter refused a request this pass */
+    bool more_to_read;     /* a connection stopped reading early this pass */
+    bool output_waiting;   /* a write could not take everything */
+    bool rate_limited;     /* the limiter refused a request this pass */
+    int64_t next_churn_ns; /* thread 0 only: when the churn schedule next kills */
 };
 
 struct load_engine {
@@ -111,7 +121,8 @@ struct load_engine {
     char *host;
     char *key_prefix;
     size_t *value_sizes;
-    const transport *transport;
+    const transport *transport; /* NULL when mixed */
+    char *mixed_tcp_host;
     load_connection *connections;
     load_thread *threads;
     int thread_count;
@@ -125,7 +136,9 @@ struct load_engine {
     int64_t stall_bound_ns;
     int64_t connect_bound_ns;
     atomic_bool stop_requested;
-    atomic_bool issuing_over; /* the request limit or the duration is reached */
+    atomic_bool issuing_over;  /* the request limit or the duration is reached */
+    int64_t churn_interval_ns; /* 0: no churn */
+    uint64_t churn_cursor;     /* thread 0 only: the next connection churn kills */
     atomic_uint_fast64_t requests_claimed;
     _Atomic uint64_t *written_keys; /* verify mode: one bit per key */
 
@@ -224,15 +237,38 @@ static bool connection_finished(const load_connection *connection)
     return state == LOAD_CONNECTION_DONE || state == LOAD_CONNECTION_FAILED;
 }
 
+static void add_counters(transport_counters *sum, const transport_counters *more)
+{
+    sum->bytes_in += more->bytes_in;
+    sum->bytes_out += more->bytes_out;
+    sum->keepalives_received += more->keepalives_received;
+    sum->buffer_recycles += more->buffer_recycles;
+}
+
+/* Takes the wire's counters into the results and closes it, politely or (abrupt) as a
+ * killed client would. */
+static void connection_close_wire(load_connection *connection, bool abrupt)
+{
+    if (connection->wire == NULL) {
+        return;
+    }
+    const transport *wire_type = connection->wire_type;
+    transport_counters counters = {0};
+    wire_type->counters(connection->wire, &counters);
+    add_counters(&connection->earlier_wires, &counters);
+    connection->result.counters = connection->earlier_wires;
+    if (abrupt && wire_type->abort != NULL) {
+        wire_type->abort(connection->wire);
+    } else {
+        wire_type->close(connection->wire);
+    }
+    connection->wire = NULL;
+}
+
 /* Releases the wire and the buffers; the counters are kept for the results. */
 static void connection_release(load_connection *connection)
 {
-    if (connection->wire != NULL) {
-        const transport *wire_type = connection->engine->transport;
-        wire_type->counters(connection->wire, &connection->result.counters);
-        wire_type->close(connection->wire);
-        connection->wire = NULL;
-    }
+    connection_close_wire(connection, false);
     resp_reader_destroy(connection->reader);
     connection->reader = NULL;
     resp_buffer_free(&connection->output);
@@ -265,7 +301,9 @@ static void settle_connection(load_connection *connection)
     connection->settled = true;
     load_engine *engine = connection->engine;
     if (atomic_fetch_add(&engine->connections_settled, 1) + 1 == engine->params.connections) {
-        int64_t now_ns = monotonic_ns();
+        /* Idle connections are held open, serviced but unused, before the load. */
+        int64_t now_ns =
+            monotonic_ns() + (int64_t)(engine->params.idle_seconds * NANOSECONDS_PER_SECOND);
         if (engine->params.duration_seconds > 0.0) {
             engine->deadline_ns =
                 now_ns + (int64_t)(engine->params.duration_seconds * NANOSECONDS_PER_SECOND);
@@ -274,9 +312,10 @@ static void settle_connection(load_connection *connection)
     }
 }
 
-static bool load_has_begun(const load_engine *engine)
+static bool load_has_begun(const load_engine *engine, int64_t now_ns)
 {
-    return atomic_load(&engine->load_start_ns) != 0;
+    int64_t load_start_ns = atomic_load(&engine->load_start_ns);
+    return load_start_ns != 0 && now_ns >= load_start_ns;
 }
 
 static void connection_done(load_connection *connection)
@@ -287,7 +326,7 @@ static void connection_done(load_connection *connection)
 
 static const char *wire_error(const load_connection *connection)
 {
-    const char *error = connection->engine->transport->error(connection->wire);
+    const char *error = connection->wire_type->error(connection->wire);
     return error != NULL && error[0] != '\0' ? error : "no reason given by the transport";
 }
 
@@ -301,6 +340,72 @@ static bool engine_may_issue(load_engine *engine, int64_t now_ns)
         return false;
     }
     return true;
+}
+
+/* Opens a fresh wire and RESP reader for the connection (its first, or after a reconnect). */
+static void connection_open_wire(load_connection *connection)
+{
+    load_engine *engine = connection->engine;
+    char error[LOAD_ERROR_TEXT_BYTES] = "";
+    transport_options options = {
+        .host = connection->wire_host,
+        .port = engine->params.port,
+        .rdma_rx_bytes = engine->params.rdma_rx_bytes,
+        .connect_timeout_ms = engine->params.connect_timeout_ms,
+        .owner = connection,
+    };
+    connection->opened_ns = monotonic_ns();
+    connection->was_ready = false;
+    /* SET and GET never answer with an array: skimming means a confused server
+     * cannot make us hold a huge one before the protocol error is raised. */
+    resp_reader_options reader_options = resp_reader_default_options();
+    reader_options.keep_array_elements = false;
+    connection->reader = resp_reader_create(&reader_options);
+    if (connection->reader == NULL) {
+        connection_fail(connection, LOAD_ERROR_CONNECT, "out of memory for a RESP reader");
+        return;
+    }
+    connection->wire =
+        connection->wire_type->open(&options, connection->thread->epoll_fd, error, sizeof(error));
+    if (connection->wire == NULL) {
+        connection_fail(connection, LOAD_ERROR_CONNECT, "%s",
+                        error[0] ? error : "open failed with no reason given");
+    }
+}
+
+/* The connection lost its wire on purpose (churn) or by a server disconnect the scenario
+ * expects: what was outstanding is lost and counted, never judged, and a fresh wire is
+ * opened unless the load is over. */
+static void connection_reconnect(load_connection *connection, bool abrupt, int64_t now_ns)
+{
+    connection->result.requests_lost += connection->pending_count;
+    connection->pending_head = 0;
+    connection->pending_count = 0;
+    connection_close_wire(connection, abrupt);
+    resp_reader_destroy(connection->reader);
+    connection->reader = NULL;
+    resp_buffer_free(&connection->output);
+    resp_buffer_init(&connection->output);
+    if (!engine_may_issue(connection->engine, now_ns)) {
+        connection_done(connection);
+        return;
+    }
+    connection->result.progress.state = LOAD_CONNECTION_CONNECTING;
+    connection_open_wire(connection);
+}
+
+/* The wire failed or the server closed it: an error, unless the scenario expects the
+ * server to drop connections (CLIENT KILL), in which case the connection comes back. */
+static void connection_wire_lost(load_connection *connection, const char *reason, int64_t now_ns)
+{
+    if (connection->engine->params.server_disconnects_expected &&
+        (connection->was_ready || ++connection->failed_reconnects <= RECONNECT_ATTEMPTS_MAX)) {
+        connection->result.server_disconnects++;
+        connection_reconnect(connection, false, now_ns);
+        return;
+    }
+    connection_fail(connection, connection->was_ready ? LOAD_ERROR_TRANSPORT : LOAD_ERROR_CONNECT,
+                    "%s", reason);
 }
 
 static void record_second(load_thread *thread, int64_t now_ns, uint64_t value_bytes)
@@ -441,13 +546,14 @@ static int handle_reply(load_connection *connection, const resp_reply *reply, in
 
 static int receive(load_connection *connection, int64_t now_ns)
 {
-    const transport *wire_type = connection->engine->transport;
+    const transport *wire_type = connection->wire_type;
     load_thread *thread = connection->thread;
     for (int chunk = 0; chunk < READ_CHUNKS_PER_PASS; chunk++) {
         ssize_t received = wire_type->read(connection->wire, thread->read_chunk, READ_CHUNK_BYTES);
         if (received < 0) {
-            connection_fail(connection, LOAD_ERROR_TRANSPORT, "read failed: %s",
-                            wire_error(connection));
+            char reason[LOAD_ERROR_TEXT_BYTES];
+            snprintf(reason, sizeof(reason), "read failed: %s", wire_error(connection));
+            connection_wire_lost(connection, reason, now_ns);
             return -1;
         }
         if (received == 0) {
@@ -553,16 +659,17 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
     return 0;
 }
 
-static int flush_output(load_connection *connection)
+static int flush_output(load_connection *connection, int64_t now_ns)
 {
-    const transport *wire_type = connection->engine->transport;
+    const transport *wire_type = connection->wire_type;
     while (resp_buffer_pending(&connection->output) > 0) {
         ssize_t written =
             wire_type->write(connection->wire, resp_buffer_pending_data(&connection->output),
                              resp_buffer_pending(&connection->output));
         if (written < 0) {
-            connection_fail(connection, LOAD_ERROR_TRANSPORT, "write failed: %s",
-                            wire_error(connection));
+            char reason[LOAD_ERROR_TEXT_BYTES];
+            snprintf(reason, sizeof(reason), "write failed: %s", wire_error(connection));
+            connection_wire_lost(connection, reason, now_ns);
             return -1;
         }
         if (written == 0) {
@@ -579,23 +686,29 @@ static int flush_output(load_connection *connection)
 static void connection_service(load_connection *connection, int64_t now_ns)
 {
     load_engine *engine = connection->engine;
-    const transport *wire_type = engine->transport;
+    const transport *wire_type = connection->wire_type;
     load_connection_progress *progress = &connection->result.progress;
     if (connection_finished(connection)) {
         return;
     }
+    if (atomic_exchange(&connection->kill_requested, false) && connection->was_ready) {
+        connection->result.churn_kills++;
+        connection_reconnect(connection, true, now_ns);
+        return;
+    }
     wire_type->tick(connection->wire, now_ns);
-    load_error_class wire_failure =
-        connection->was_ready ? LOAD_ERROR_TRANSPORT : LOAD_ERROR_CONNECT;
     switch (wire_type->state(connection->wire)) {
     case TRANSPORT_FAILED:
-        connection_fail(connection, wire_failure, "%s", wire_error(connection));
+        connection_wire_lost(connection, wire_error(connection), now_ns);
         return;
-    case TRANSPORT_CLOSED:
-        connection_fail(connection, wire_failure,
-                        "the server closed the connection with %zu requests outstanding",
-                        connection->pending_count);
+    case TRANSPORT_CLOSED: {
+        char reason[LOAD_ERROR_TEXT_BYTES];
+        snprintf(reason, sizeof(reason),
+                 "the server closed the connection with %zu requests outstanding",
+                 connection->pending_count);
+        connection_wire_lost(connection, reason, now_ns);
         return;
+    }
     case TRANSPORT_CONNECTING:
         if (now_ns - connection->opened_ns > engine->connect_bound_ns) {
             connection_fail(connection, LOAD_ERROR_CONNECT, "not connected after %.1f s",
@@ -607,13 +720,14 @@ static void connection_service(load_connection *connection, int64_t now_ns)
     }
     if (!connection->was_ready) {
         connection->was_ready = true;
+        connection->failed_reconnects = 0;
         progress->state = LOAD_CONNECTION_RUNNING;
         settle_connection(connection);
     }
     if (receive(connection, now_ns) != 0) {
         return;
     }
-    if (progress->state == LOAD_CONNECTION_RUNNING && load_has_begun(engine)) {
+    if (progress->state == LOAD_CONNECTION_RUNNING && load_has_begun(engine, now_ns)) {
         if (issue_requests(connection, now_ns) != 0) {
             return;
         }
@@ -621,7 +735,7 @@ static void connection_service(load_connection *connection, int64_t now_ns)
             progress->state = LOAD_CONNECTION_DRAINING;
         }
     }
-    if (flush_output(connection) != 0) {
+    if (flush_output(connection, now_ns) != 0) {
         return;
     }
     if (progress->state == LOAD_CONNECTION_DRAINING && connection->pending_count == 0) {
@@ -652,6 +766,8 @@ static void publish_progress(load_thread *thread, int64_t now_ns, bool force)
     for (size_t i = 0; i < thread->connection_count; i++) {
         load_connection *connection = thread->connections[i];
         connection->result.progress.outstanding = connection->pending_count;
+        connection->result.progress.oldest_sent_ns =
+            connection->pending_count ? connection->pending[connection->pending_head].sent_ns : 0;
         connection->published = connection->result.progress;
     }
     pthread_mutex_unlock(&thread->engine->lock);
@@ -659,37 +775,37 @@ static void publish_progress(load_thread *thread, int64_t now_ns, bool force)
 
 static void open_connections(load_thread *thread)
 {
-    load_engine *engine = thread->engine;
     for (size_t i = 0; i < thread->connection_count; i++) {
-        load_connection *connection = thread->connections[i];
-        char error[LOAD_ERROR_TEXT_BYTES] = "";
-        transport_options options = {
-            .host = engine->host,
-            .port = engine->params.port,
-            .rdma_rx_bytes = engine->params.rdma_rx_bytes,
-            .connect_timeout_ms = engine->params.connect_timeout_ms,
-            .owner = connection,
-        };
-        connection->opened_ns = monotonic_ns();
-        /* SET and GET never answer with an array: skimming means a confused server
-         * cannot make us hold a huge one before the protocol error is raised. */
-        resp_reader_options reader_options = resp_reader_default_options();
-        reader_options.keep_array_elements = false;
-        connection->reader = resp_reader_create(&reader_options);
-        if (connection->reader == NULL) {
-            connection_fail(connection, LOAD_ERROR_CONNECT, "out of memory for a RESP reader");
-            continue;
-        }
-        connection->wire =
-            engine->transport->open(&options, thread->epoll_fd, error, sizeof(error));
-        if (connection->wire == NULL) {
-            connection_fail(connection, LOAD_ERROR_CONNECT, "%s",
-                            error[0] ? error : "open failed with no reason given");
-        }
+        connection_open_wire(thread->connections[i]);
     }
 }
 
-static int next_wait_ms(const load_thread *thread, int64_t now_ns)
+/* Thread 0 keeps the churn schedule: every interval it marks the next connections, in
+ * turn, to be killed by the threads that own them. */
+static void churn_schedule(load_thread *thread, int64_t now_ns)
+{
+    load_engine *engine = thread->engine;
+    if (thread->index != 0 || engine->churn_interval_ns == 0 || !load_has_begun(engine, now_ns) ||
+        !engine_may_issue(engine, now_ns)) {
+        return;
+    }
+    if (thread->next_churn_ns == 0) {
+        thread->next_churn_ns = atomic_load(&engine->load_start_ns) + engine->churn_interval_ns;
+    }
+    if (now_ns < thread->next_churn_ns) {
+        return;
+    }
+    for (int i = 0; i < engine->params.churn_connections; i++) {
+        size_t victim = (size_t)(engine->churn_cursor++ % (uint64_t)engine->params.connections);
+        atomic_store(&engine->connections[victim].kill_requested, true);
+    }
+    thread->next_churn_ns += engine->churn_interval_ns;
+    if (thread->next_churn_ns <= now_ns) {
+        thread->next_churn_ns = now_ns + engine->churn_interval_ns; /* no bursts to catch up */
+    }
+}
+
+static int loop_wait_ms(const load_thread *thread, int64_t now_ns)
 {
     if (thread->more_to_read) {
         return 0;
@@ -706,6 +822,20 @@ static int next_wait_ms(const load_thread *thread, int64_t now_ns)
         return wait_ms < LOOP_WAIT_MAX_MS ? (int)wait_ms : LOOP_WAIT_MAX_MS;
     }
     return LOOP_WAIT_MAX_MS;
+}
+
+/* The loop's wait, cut short so that the churn schedule keeps its time. */
+static int next_wait_ms(const load_thread *thread, int64_t now_ns)
+{
+    int wait_ms = loop_wait_ms(thread, now_ns);
+    if (thread->next_churn_ns > now_ns) {
+        int64_t churn_ms = (thread->next_churn_ns - now_ns + NANOSECONDS_PER_MILLISECOND - 1) /
+                           NANOSECONDS_PER_MILLISECOND;
+        if (churn_ms < wait_ms) {
+            wait_ms = (int)churn_ms;
+        }
+    }
+    return wait_ms;
 }
 
 static void *thread_main(void *argument)
@@ -726,6 +856,7 @@ static void *thread_main(void *argument)
     for (;;) {
         size_t live = 0;
         thread->more_to_read = thread->output_waiting = thread->rate_limited = false;
+        churn_schedule(thread, now_ns);
         for (size_t i = 0; i < thread->connection_count; i++) {
             connection_service(thread->connections[i], now_ns);
             live += !connection_finished(thread->connections[i]);
@@ -767,7 +898,7 @@ static int validate(const load_engine_params *params, const transport *wire_type
         return -1;                                                                                 \
     } while (0)
     if (wire_type == NULL) {
-        REJECT("unknown transport \"%s\" (expected tcp or rdma)",
+        REJECT("unknown transport \"%s\" (expected tcp, rdma or mixed)",
                params->transport_name ? params->transport_name : "(none)");
     }
     if (params->host == NULL || params->host[0] == '\0') {
@@ -809,6 +940,14 @@ static int validate(const load_engine_params *params, const transport *wire_type
         !(params->stall_seconds >= 0.0) || params->connect_timeout_ms < 0) {
         REJECT("duration, rate limit, stall bound and connect timeout must not be negative");
     }
+    if (!(params->idle_seconds >= 0.0) || !(params->churn_interval_seconds >= 0.0)) {
+        REJECT("idle time and churn interval must not be negative");
+    }
+    if (params->churn_interval_seconds > 0.0 &&
+        (params->churn_connections < 1 || params->churn_connections > params->connections)) {
+        REJECT("churn must kill 1 to %d connections at a time, not %d", params->connections,
+               params->churn_connections);
+    }
 #undef REJECT
     return 0;
 }
@@ -849,6 +988,7 @@ static void free_engine(load_engine *engine)
     free(engine->connections);
     free(engine->written_keys);
     free(engine->host);
+    free(engine->mixed_tcp_host);
     free(engine->key_prefix);
     free(engine->value_sizes);
     pthread_cond_destroy(&engine->finished_signal);
@@ -890,6 +1030,13 @@ static int allocate_engine(load_engine *engine, char *error, size_t error_size)
         load_thread *thread = &engine->threads[i % engine->thread_count];
         connection->engine = engine;
         connection->thread = thread;
+        connection->wire_type = engine->transport;
+        connection->wire_host = engine->host;
+        if (engine->transport == NULL) { /* mixed: every other connection over TCP */
+            bool over_tcp = i % 2 == 1;
+            connection->wire_type = transport_by_name(over_tcp ? "tcp" : "rdma");
+            connection->wire_host = over_tcp ? engine->mixed_tcp_host : engine->host;
+        }
         thread->connections[thread->connection_count++] = connection;
         connection->pending = calloc((size_t)params->pipeline_depth, sizeof(pending_request));
         if (connection->pending == NULL) {
@@ -902,7 +1049,7 @@ static int allocate_engine(load_engine *engine, char *error, size_t error_size)
         progress->index = i;
         progress->state = LOAD_CONNECTION_CONNECTING;
         snprintf(progress->name, sizeof(progress->name), "connection %d (%s %s:%d)", i,
-                 engine->transport->name, engine->host, params->port);
+                 connection->wire_type->name, connection->wire_host, params->port);
         connection->published = *progress;
     }
     for (int t = 0; t < engine->thread_count; t++) {
@@ -923,11 +1070,17 @@ static int allocate_engine(load_engine *engine, char *error, size_t error_size)
 
 load_engine *load_engine_start(const load_engine_params *params, char *error, size_t error_size)
 {
+    bool mixed = params->transport == NULL && params->transport_name != NULL &&
+                 strcmp(params->transport_name, LOAD_TRANSPORT_MIXED) == 0;
     const transport *wire_type =
         params->transport != NULL
             ? params->transport
             : (params->transport_name != NULL ? transport_by_name(params->transport_name) : NULL);
-    if (validate(params, wire_type, error, error_size) != 0) {
+    if (mixed && (transport_by_name("tcp") == NULL || transport_by_name("rdma") == NULL)) {
+        snprintf(error, error_size, "mixed transports need both tcp and rdma in this build");
+        return NULL;
+    }
+    if (validate(params, mixed ? transport_by_name("rdma") : wire_type, error, error_size) != 0) {
         return NULL;
     }
     load_engine *engine = calloc(1, sizeof(*engine));
@@ -947,6 +1100,9 @@ load_engine *load_engine_start(const load_engine_params *params, char *error, si
     engine->thread_count =
         params->threads < params->connections ? params->threads : params->connections;
     engine->host = copy_string(params->host);
+    engine->mixed_tcp_host =
+        copy_string(params->mixed_tcp_host != NULL ? params->mixed_tcp_host : params->host);
+    engine->churn_interval_ns = (int64_t)(params->churn_interval_seconds * NANOSECONDS_PER_SECOND);
     engine->key_prefix =
         copy_string(params->key_prefix != NULL ? params->key_prefix : LOAD_DEFAULT_KEY_PREFIX);
     const value_size_spec *sizes = &params->value_sizes;
@@ -958,6 +1114,7 @@ load_engine *load_engine_start(const load_engine_params *params, char *error, si
         engine->params.value_sizes.sizes = engine->value_sizes;
     }
     engine->params.host = engine->host;
+    engine->params.mixed_tcp_host = engine->mixed_tcp_host;
     engine->params.key_prefix = engine->key_prefix;
     if (engine->params.rdma_rx_bytes == 0) {
         engine->params.rdma_rx_bytes = TRANSPORT_DEFAULT_RDMA_RX_BYTES;
@@ -968,7 +1125,7 @@ load_engine *load_engine_start(const load_engine_params *params, char *error, si
     if (engine->params.stall_seconds == 0.0) {
         engine->params.stall_seconds = LOAD_DEFAULT_STALL_SECONDS;
     }
-    if (engine->host == NULL || engine->key_prefix == NULL ||
+    if (engine->host == NULL || engine->mixed_tcp_host == NULL || engine->key_prefix == NULL ||
         (sizes->size_count > 0 && engine->value_sizes == NULL)) {
         snprintf(error, error_size, "out of memory copying the parameters");
         free_engine(engine);
@@ -1029,9 +1186,9 @@ static void build_results(load_engine *engine)
 {
     load_results *results = &engine->results;
     int64_t load_start_ns = atomic_load(&engine->load_start_ns);
-    results->elapsed_seconds =
-        (double)(monotonic_ns() - (load_start_ns ? load_start_ns : engine->start_ns)) /
-        NANOSECONDS_PER_SECOND;
+    int64_t elapsed_ns = monotonic_ns() - (load_start_ns ? load_start_ns : engine->start_ns);
+    /* Stopped while the connections were still held idle: no load time at all. */
+    results->elapsed_seconds = elapsed_ns > 0 ? (double)elapsed_ns / NANOSECONDS_PER_SECOND : 0.0;
     latency_histogram_init(&results->latency);
     results->connection_count = (size_t)engine->params.connections;
     results->connections = calloc(results->connection_count, sizeof(load_connection_result));
@@ -1067,6 +1224,10 @@ static void build_results(load_engine *engine)
         results->get_misses += source->get_misses;
         results->verified_gets += source->verified_gets;
         results->error_replies += source->error_replies;
+        results->churn_kills += source->churn_kills;
+        results->server_disconnects += source->server_disconnects;
+        results->requests_lost += source->requests_lost;
+        results->keepalives_received += source->counters.keepalives_received;
         if (source->progress.state == LOAD_CONNECTION_FAILED) {
             results->failed_connections++;
             results->errors[source->progress.error_class]++;

@@ -18,6 +18,16 @@
  *   in this run are counted, not judged, so stale data cannot cause a false alarm.
  * - `load_engine_progress` may be called from any thread while the load runs; the
  *   snapshot it copies is at most 10 ms older than the event loop's own view.
+ * - Disconnects: a connection the server closes is an error unless
+ *   `server_disconnects_expected`; then it reconnects and goes on. Churn kills
+ *   connections abruptly on purpose (the transport's `abort`) and reconnects them. In both
+ *   cases the requests outstanding are lost, counted and not judged: a SET whose reply
+ *   was lost leaves its key as it was in the written-key bitmap (a key is marked written
+ *   only by an acknowledged SET), and every value of a key is the same pattern of that
+ *   key, so a GET after such a SET returns either the older or the newer value and both
+ *   verify.
+ * - Idle: the load begins `idle_seconds` after every connection settled; meanwhile the
+ *   loops keep servicing the wires (RDMA keepalives arrive and are counted).
  */
 #ifndef LOAD_ENGINE_H
 #define LOAD_ENGINE_H
@@ -55,8 +65,12 @@ typedef enum load_connection_state {
     LOAD_CONNECTION_FAILED,
 } load_connection_state;
 
+/* transport_name "mixed": even-numbered connections use RDMA to host, odd-numbered ones
+ * TCP to mixed_tcp_host, both on port. */
+#define LOAD_TRANSPORT_MIXED "mixed"
+
 typedef struct load_engine_params {
-    const char *transport_name; /* "tcp" or "rdma", looked up with transport_by_name */
+    const char *transport_name; /* "tcp", "rdma" or LOAD_TRANSPORT_MIXED */
     const transport *transport; /* when set, used instead of transport_name (tests) */
     const char *host;
     int port;
@@ -80,7 +94,12 @@ typedef struct load_engine_params {
     /* Verify mode: every key counts as written by an earlier run with these value sizes
      * (a SET phase run before this GET phase), so every GET is judged. */
     bool keys_written_before;
-    uint64_t seed; /* for the request choices; the same seed gives the same sequence */
+    uint64_t seed;              /* for the request choices; the same seed gives the same sequence */
+    const char *mixed_tcp_host; /* transport "mixed": the TCP connections' host */
+    double churn_interval_seconds;    /* 0: off; else kill churn_connections this often */
+    int churn_connections;            /* killed abruptly and reopened at every churn */
+    bool server_disconnects_expected; /* reconnect when the server drops a connection */
+    double idle_seconds;              /* hold the connections idle before the load */
 } load_engine_params;
 
 /* The parameters a caller gets before setting its own: one connection, one thread,
@@ -95,6 +114,10 @@ typedef struct load_connection_progress {
     uint64_t requests_sent;
     uint64_t replies;
     int64_t last_reply_ns; /* CLOCK_MONOTONIC; 0 before the first reply */
+    /* When the oldest request still outstanding was sent; 0 when none is. A connection
+     * waits since the later of the two (a reconnected or long idle connection has not
+     * been waiting since its last reply). */
+    int64_t oldest_sent_ns;
     load_error_class error_class;
     char error[LOAD_ERROR_TEXT_BYTES];
 } load_connection_progress;
@@ -108,7 +131,10 @@ typedef struct load_connection_result {
     uint64_t verified_gets;
     uint64_t error_replies; /* "-ERR ..." from the server: counted, not fatal */
     char first_error_reply[LOAD_ERROR_TEXT_BYTES];
-    transport_counters counters;
+    uint64_t churn_kills;        /* times churn killed this connection */
+    uint64_t server_disconnects; /* expected drops by the server */
+    uint64_t requests_lost;      /* outstanding when the connection was killed or dropped */
+    transport_counters counters; /* summed over every wire this connection had */
 } load_connection_result;
 
 typedef struct load_second_sample {
@@ -129,7 +155,11 @@ typedef struct load_results {
     uint64_t value_bytes;
     uint64_t failed_connections;
     uint64_t errors[LOAD_ERROR_CLASS_COUNT]; /* failed connections per class */
-    latency_histogram latency;               /* every reply, all threads merged */
+    uint64_t churn_kills;
+    uint64_t server_disconnects;
+    uint64_t requests_lost;
+    uint64_t keepalives_received;
+    latency_histogram latency; /* every reply, all threads merged */
     load_second_sample *seconds;
     size_t second_count;
     load_connection_result *connections;

@@ -23,6 +23,9 @@
  *   After `close`, events already returned by epoll_wait for its watches must be skipped.
  * - `close` releases everything the connection owns, in reverse order of creation,
  *   in any state.
+ * - `abort` releases the same, but as a client killed mid-run would: no polite
+ *   teardown, so the server sees the connection vanish with requests outstanding (TCP: a
+ *   reset through SO_LINGER 0; RDMA: the QP and cm id destroyed with no DISCONNECT).
  */
 #ifndef TRANSPORT_H
 #define TRANSPORT_H
@@ -83,6 +86,8 @@ struct transport {
     const char *(*error)(const transport_connection *connection);
     void (*counters)(const transport_connection *connection, transport_counters *out);
     void (*close)(transport_connection *connection);
+    /* NULL: the wire has no abrupt teardown and `close` is used instead. */
+    void (*abort)(transport_connection *connection);
 };
 
 extern const transport transport_tcp;

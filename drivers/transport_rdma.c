@@ -809,12 +809,10 @@ static void rdma_counters(const transport_connection *connection, transport_coun
 /* Reverse order of creation; each step is skipped when its resource does not exist.
  * The send buffer is created last of all but released after the queue pair, so that
  * no write can still be reading it. */
-static void rdma_close(transport_connection *connection)
+static void release_connection(transport_connection *connection, bool polite)
 {
-    if (connection == NULL)
-        return;
     unwatch_fds(connection);
-    if (connection->established && connection->phase != RDMA_DISCONNECTED)
+    if (polite && connection->established && connection->phase != RDMA_DISCONNECTED)
         rdma_disconnect(connection->cm_id);
     if (connection->qp_created) {
         rdma_destroy_qp(connection->cm_id);
@@ -850,6 +848,23 @@ static void rdma_close(transport_connection *connection)
     atomic_fetch_sub(&live_connections, 1);
 }
 
+static void rdma_close(transport_connection *connection)
+{
+    if (connection == NULL)
+        return;
+    release_connection(connection, true);
+}
+
+/* What a killed client leaves behind: no rdma_disconnect and no wait for the peer. The
+ * queue pair goes with its posted work; destroying the cm id is all the peer learns, as
+ * when the kernel cleans up after a process that died. */
+static void rdma_abort(transport_connection *connection)
+{
+    if (connection == NULL)
+        return;
+    release_connection(connection, false);
+}
+
 const transport transport_rdma = {
     .name = "rdma",
     .open = rdma_open,
@@ -861,4 +876,5 @@ const transport transport_rdma = {
     .error = rdma_error,
     .counters = rdma_counters,
     .close = rdma_close,
+    .abort = rdma_abort,
 };

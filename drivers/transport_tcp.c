@@ -246,6 +246,18 @@ static void tcp_close(transport_connection *connection)
     free(connection);
 }
 
+/* A linger time of zero makes close() send a reset at once instead of a FIN after the
+ * unsent data: the server sees the connection die mid-request, as when a client is
+ * killed. */
+static void tcp_abort(transport_connection *connection)
+{
+    if (connection == NULL)
+        return;
+    struct linger reset_on_close = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(connection->fd, SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof(reset_on_close));
+    tcp_close(connection);
+}
+
 const transport transport_tcp = {
     .name = "tcp",
     .open = tcp_open,
@@ -257,4 +269,5 @@ const transport transport_tcp = {
     .error = tcp_error,
     .counters = tcp_counters,
     .close = tcp_close,
+    .abort = tcp_abort,
 };

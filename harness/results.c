@@ -380,6 +380,17 @@ static json_t *case_to_json(const results_case *finished)
                             json_integer(finished->servers_started));
     if (finished->has_case_index)
         json_object_set_new(object, "case_index", json_integer((json_int_t)finished->case_index));
+    const results_disruptions *seen = finished->disruptions;
+    if (seen != NULL)
+        json_object_set_new(object, "connections",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "churn_kills",
+                                      (json_int_t)seen->churn_kills, "server_disconnects",
+                                      (json_int_t)seen->server_disconnects, "requests_lost",
+                                      (json_int_t)seen->requests_lost, "client_kill_rounds",
+                                      (json_int_t)seen->client_kill_rounds, "clients_killed",
+                                      (json_int_t)seen->clients_killed, "keepalives_received",
+                                      (json_int_t)seen->keepalives_received, "verified_gets",
+                                      (json_int_t)seen->verified_gets));
     return object;
 }
 

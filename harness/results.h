@@ -49,6 +49,17 @@ typedef struct results_latency {
     double max_us;
 } results_latency;
 
+/* What the disruption fields of a case did, summed over its repetitions' main loads. */
+typedef struct results_disruptions {
+    uint64_t churn_kills;         /* connections the client killed abruptly */
+    uint64_t server_disconnects;  /* connections the server dropped, as expected */
+    uint64_t requests_lost;       /* outstanding on those connections: not judged */
+    uint64_t client_kill_rounds;  /* CLIENT KILL commands answered */
+    uint64_t clients_killed;      /* as the server counted them */
+    uint64_t keepalives_received; /* RDMA keepalives, all connections */
+    uint64_t verified_gets;       /* GET replies checked byte by byte, read-back included */
+} results_disruptions;
+
 typedef struct results_case {
     const scenario_case *scenario_case; /* name and every parameter */
     const case_judgement *judgement;    /* verdict, outcome, message over the repetitions */
@@ -70,6 +81,7 @@ typedef struct results_case {
      * fresh_per_case: false file kept one); written when servers_recorded. */
     bool servers_recorded;
     int servers_started;
+    const results_disruptions *disruptions; /* NULL: not recorded */
 } results_case;
 
 typedef struct results_run results_run;

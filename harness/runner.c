@@ -49,6 +49,9 @@
 #define ENGINE_FINISH_SLACK_MS 10000
 /* Read-back after the load: how many keys of each fitting size are written and read. */
 #define READBACK_KEYS 8
+/* ...but no more than this many bytes of one size (at least one key): 8 x 16 MiB take
+ * minutes each way on the emulated test bed when the machine is busy. */
+#define READBACK_BYTES_MAX ((size_t)2 << 20)
 /* How often the live progress line is redrawn on a terminal. */
 #define LIVE_PROGRESS_INTERVAL_S 1.0
 /* FLUSHALL SYNC of a kept server between cases: emptying a few GiB takes a while. */
@@ -62,6 +65,16 @@
 
 typedef struct kept_server kept_server;
 #define ASSERTION_MARKERS_COUNT 3
+/* Valkey's RDMA transport sends each client a keepalive this often (src/rdma.c). */
+#define SERVER_KEEPALIVE_PERIOD_MS 3000
+/* How long one CLIENT KILL of a storm may take, connect to reply. Kept short so that the
+ * storm keeps its pace when the server is slow to answer: the command is executed all the
+ * same (our connections drop), and rounds without a reply are counted apart. With 5 s
+ * the storm on the busy test bed managed one round in 8 s and the CLIENT KILL hang of
+ * 9.1.2 did not show (0 of 1); with 1 s it showed 4 of 4. */
+#define CLIENT_KILL_TIMEOUT_MS 1000
+/* CLIENT LIST at a SPIN or STALL verdict: the main thread may be the one stuck. */
+#define CLIENT_LIST_TIMEOUT_MS 2000
 
 static const char *const assertion_markers[ASSERTION_MARKERS_COUNT] = {
     "ASSERTION FAILED", "VALKEY BUG REPORT", "crashed by signal"};
@@ -109,6 +122,63 @@ static void probe_finish(probe_thread *probe)
     atomic_store(&probe->stop, true);
     pthread_join(probe->thread, NULL);
     probe->started = false;
+}
+
+/* ---- CLIENT KILL storms (#4534): the harness drops every normal client at an interval ---- */
+
+typedef struct kill_storm {
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+    int interval_ms;
+    atomic_uint_fast64_t rounds; /* CLIENT KILL commands the server answered */
+    atomic_uint_fast64_t killed; /* clients it said it killed, over all rounds */
+    atomic_uint_fast64_t unanswered;
+} kill_storm;
+
+static void *kill_storm_main(void *argument)
+{
+    /* SKIPME is yes by default: the command's own connection survives to read the count. */
+    static const char command[] = "*4\r\n$6\r\nCLIENT\r\n$4\r\nKILL\r\n$4\r\nTYPE\r\n"
+                                  "$6\r\nnormal\r\n";
+    kill_storm *storm = argument;
+    for (;;) {
+        for (int waited = 0; waited < storm->interval_ms && !atomic_load(&storm->stop);
+             waited += 10) {
+            struct timespec slice = {.tv_nsec = 10 * 1000000L};
+            nanosleep(&slice, NULL);
+        }
+        if (atomic_load(&storm->stop))
+            break;
+        char reply[64], error[256];
+        if (tcp_request_line("127.0.0.1", RUNNER_PORT, CLIENT_KILL_TIMEOUT_MS, command, reply,
+                             sizeof reply, error, sizeof error) == 0 &&
+            reply[0] == ':') {
+            atomic_fetch_add(&storm->rounds, 1);
+            atomic_fetch_add(&storm->killed, strtoull(reply + 1, NULL, 10));
+        } else {
+            atomic_fetch_add(&storm->unanswered, 1);
+        }
+    }
+    return NULL;
+}
+
+static void kill_storm_start(kill_storm *storm, const scenario_client_kill *settings)
+{
+    memset(storm, 0, sizeof *storm);
+    if (!settings->declared)
+        return;
+    storm->interval_ms = (int)settings->every_ms;
+    storm->started = pthread_create(&storm->thread, NULL, kill_storm_main, storm) == 0;
+}
+
+static void kill_storm_finish(kill_storm *storm)
+{
+    if (!storm->started)
+        return;
+    atomic_store(&storm->stop, true);
+    pthread_join(storm->thread, NULL);
+    storm->started = false;
 }
 
 /* ---- planted faults (detector tests) ---- */
@@ -229,7 +299,7 @@ typedef struct case_context {
     results_run *results;
     const char *run_dir;
     int repetition;
-    server *running;    /* own_server, or the kept server of a fresh_per_case: false file */
+    server *running; /* own_server, or the kept server of a fresh_per_case: false file */
     server own_server;
     struct kept_server *kept; /* NULL: a fresh server for every repetition */
     int servers_started;
@@ -258,6 +328,14 @@ typedef struct case_context {
     uint64_t failed_connections;
     char connection_failure[LOAD_ERROR_TEXT_BYTES + 64];
     char data_failure[LOAD_ERROR_TEXT_BYTES + 64]; /* the first verify or protocol error */
+    /* Disruptions over every repetition's main load: proof that they happened. */
+    results_disruptions disruptions;
+    bool in_main_load;
+    /* Idle cases over RDMA: keepalives each connection must have had, and the first
+     * connection that had fewer. */
+    uint64_t keepalives_expected;
+    char idle_failure[LOAD_ERROR_TEXT_BYTES + 128];
+    kill_storm storm;
     bool environment_failure;
     char environment_error[512];
     FILE *log_stream;
@@ -269,9 +347,19 @@ static int engine_params_from_case(const scenario_case *one_case, const runner_o
 {
     const scenario_client *client = &one_case->settings.client;
     *params = load_engine_default_params();
-    params->transport_name = scenario_transport_name(client->transport);
+    params->transport_name = client->transport == SCENARIO_TRANSPORT_MIXED
+                                 ? LOAD_TRANSPORT_MIXED
+                                 : scenario_transport_name(client->transport);
     params->host =
-        client->transport == SCENARIO_TRANSPORT_RDMA ? options->rdma_address : "127.0.0.1";
+        client->transport == SCENARIO_TRANSPORT_TCP ? "127.0.0.1" : options->rdma_address;
+    params->mixed_tcp_host = "127.0.0.1";
+    const scenario_churn *churn = &one_case->settings.churn;
+    if (churn->declared) {
+        params->churn_interval_seconds = (double)churn->every_ms / 1000.0;
+        params->churn_connections = (int)churn->connections;
+    }
+    params->server_disconnects_expected = client->disconnects_expected;
+    params->idle_seconds = (double)client->idle_before_load_ms / 1000.0;
     params->port = RUNNER_PORT;
     params->connections = (int)client->connections;
     params->threads = (int)client->threads;
@@ -373,10 +461,14 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     uint64_t verify_failures = 0;
     for (size_t i = 0; i < connection_count; i++) {
         load_connection_progress *one = &progress[i];
-        /* Before its first reply a connection's wait counts from the start of its phase
-         * (the load, or one read-back step), not from the start of the case. */
-        double since = one->last_reply_ns ? (double)(now_ns - one->last_reply_ns) / 1e9
-                                          : now_s - context->phase_started_s;
+        /* A connection waits since its last reply or since it sent the oldest request
+         * it still waits for, whichever is later (the driver's own stall rule): one
+         * reopened after a kill, or held idle, was not waiting meanwhile. With neither,
+         * from the start of its phase (the load, or one read-back step). */
+        int64_t waiting_since_ns =
+            one->last_reply_ns > one->oldest_sent_ns ? one->last_reply_ns : one->oldest_sent_ns;
+        double since = waiting_since_ns ? (double)(now_ns - waiting_since_ns) / 1e9
+                                        : now_s - context->phase_started_s;
         /* Only connections still waiting can be wedged; ended ones are judged by how
          * they ended (below and in the results). */
         bool waiting =
@@ -419,11 +511,36 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     return verdict_judge_update(&context->judge, &input);
 }
 
+/* The server's own view of its clients at the verdict (CLIENT LIST over TCP): which of
+ * our connections it still has, their query and output buffers, what they last ran. */
+static void capture_client_list(case_context *context)
+{
+    static const char command[] = "*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n";
+    enum { CLIENT_LIST_BYTES = 64 * 1024 };
+    char *list = malloc(CLIENT_LIST_BYTES);
+    char path[PATH_MAX], error[256];
+    snprintf(path, sizeof path, "%s/clients.txt", context->run_dir);
+    FILE *out = fopen(path, "a");
+    if (list && out) {
+        fprintf(out, "=== %s, repetition %d ===\n", context->one_case->name,
+                context->repetition + 1);
+        if (tcp_request_bulk("127.0.0.1", RUNNER_PORT, CLIENT_LIST_TIMEOUT_MS, command, list,
+                             CLIENT_LIST_BYTES, error, sizeof error) == 0)
+            fprintf(out, "%s\n", list);
+        else
+            fprintf(out, "(no CLIENT LIST: %s)\n", error);
+    }
+    if (out)
+        fclose(out);
+    free(list);
+}
+
 static void capture_stacks(case_context *context)
 {
     if (context->stacks_taken || context->running->process.reaped)
         return;
     context->stacks_taken = true;
+    capture_client_list(context);
     const verdict_evidence *evidence = verdict_judge_evidence(&context->judge);
     pid_t spinning[VERDICT_EVIDENCE_THREADS];
     for (size_t i = 0; i < evidence->thread_count; i++)
@@ -523,8 +640,24 @@ static int run_watched(case_context *context, const load_engine_params *params)
         context->replies += results->replies;
         context->value_bytes += results->value_bytes;
         latency_histogram_merge(&context->latency, &results->latency);
+        results_disruptions *seen = &context->disruptions;
+        seen->verified_gets += results->verified_gets;
+        if (context->in_main_load) {
+            seen->churn_kills += results->churn_kills;
+            seen->server_disconnects += results->server_disconnects;
+            seen->requests_lost += results->requests_lost;
+            seen->keepalives_received += results->keepalives_received;
+        }
         for (size_t i = 0; i < results->connection_count; i++) {
             const load_connection_progress *one = &results->connections[i].progress;
+            uint64_t keepalives = results->connections[i].counters.keepalives_received;
+            if (context->in_main_load && context->keepalives_expected > 0 &&
+                strstr(one->name, "(rdma ") != NULL && keepalives < context->keepalives_expected &&
+                !context->idle_failure[0])
+                snprintf(context->idle_failure, sizeof context->idle_failure,
+                         "%s received %" PRIu64 " keepalives while held idle for %.1f s (at "
+                         "least %" PRIu64 " expected)",
+                         one->name, keepalives, params->idle_seconds, context->keepalives_expected);
             if ((one->error_class == LOAD_ERROR_VERIFY ||
                  one->error_class == LOAD_ERROR_PROTOCOL) &&
                 !context->data_failure[0])
@@ -565,31 +698,41 @@ static void read_back(case_context *context, const load_engine_params *load)
             continue;
         if (verdict_judge_verdict(&context->judge) != SCENARIO_VERDICT_PASS)
             return;
+        size_t keys = READBACK_BYTES_MAX / (sizes[i] ? sizes[i] : 1);
+        keys = keys < 1 ? 1 : keys > READBACK_KEYS ? READBACK_KEYS : keys;
         char prefix[64];
         snprintf(prefix, sizeof prefix, "readback:%zu:", sizes[i]);
         load_engine_params phase = *load;
         phase.value_sizes = (value_size_spec){.sizes = &sizes[i], .size_count = 1};
         phase.key_prefix = prefix;
-        phase.key_space = READBACK_KEYS;
-        phase.request_limit = READBACK_KEYS;
+        phase.key_space = keys;
+        phase.request_limit = keys;
         phase.duration_seconds = 0;
         phase.rate_limit_per_second = 0;
         phase.sequential_keys = true;
+        /* The read-back is strict: no churn, no idle wait, and a dropped connection is an
+         * error again (the CLIENT KILL storm is over by now). */
+        phase.churn_interval_seconds = 0;
+        phase.idle_seconds = 0;
+        phase.server_disconnects_expected = false;
         phase.set_fraction = 1.0;
         phase.verify = true;
         phase.keys_written_before = false;
+        /* One connection for a handful of keys: opening as many as the load did, right
+         * after the load's were closed, makes 9.1.2's accept fail on the emulated test
+         * bed, and a failed accept crashes it (rdma-accept-failure.yaml). */
+        phase.connections = 1;
+        phase.threads = 1;
+        phase.pipeline_depth = 1;
         if (run_watched(context, &phase) != 0)
             return;
         phase.set_fraction = 0.0;
         phase.keys_written_before = true;
         if (settings->server.io_threads > 1) {
-            /* One connection, and a receive buffer that holds every read-back reply
-             * without recycling: no reply ever crosses the end of the buffer, which is
-             * where the open 9.1.2 reply-direction bug strikes (large-reply.yaml). */
-            phase.connections = 1;
-            phase.threads = 1;
-            phase.pipeline_depth = 1;
-            phase.rdma_rx_bytes = READBACK_KEYS * (sizes[i] + 64) + 4096;
+            /* A receive buffer that holds every read-back reply without recycling: no
+             * reply ever crosses the end of the buffer, which is where the open 9.1.2
+             * reply-direction bug strikes (large-reply.yaml). */
+            phase.rdma_rx_bytes = keys * (sizes[i] + 64) + 4096;
         }
         if (run_watched(context, &phase) != 0)
             return;
@@ -662,7 +805,8 @@ struct kept_server {
 
 static bool same_server_settings(const scenario_server *a, const scenario_server *b)
 {
-    if (a->io_threads != b->io_threads || a->io_threads_always_active != b->io_threads_always_active ||
+    if (a->io_threads != b->io_threads ||
+        a->io_threads_always_active != b->io_threads_always_active ||
         a->rdma_rx_size != b->rdma_rx_size || a->extra_config_count != b->extra_config_count)
         return false;
     for (size_t i = 0; i < a->extra_config_count; i++) {
@@ -753,8 +897,8 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
         context->running = &kept->running;
         snprintf(context->log_path, sizeof context->log_path, "%s", kept->log_path);
         server_config.log_file = context->log_path;
-        int reusable = kept->up ? kept_server_reusable(kept, &settings->server, error, sizeof error)
-                                : 1;
+        int reusable =
+            kept->up ? kept_server_reusable(kept, &settings->server, error, sizeof error) : 1;
         if (reusable < 0)
             fprintf(context->log_stream, "  %s: a fresh server: %s\n", context->one_case->name,
                     error);
@@ -799,7 +943,17 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     } else {
         uint64_t replies_before = context->replies;
         double seconds_before = context->load_seconds;
+        /* Every full keepalive period held idle should bring one; one is allowed to fall
+         * on either side of the idle window. */
+        uint64_t periods = settings->client.idle_before_load_ms / SERVER_KEEPALIVE_PERIOD_MS;
+        context->keepalives_expected = periods > 1 ? periods - 1 : 0;
+        kill_storm_start(&context->storm, &settings->client_kill);
+        context->in_main_load = true;
         int load_rc = run_watched(context, &params);
+        context->in_main_load = false;
+        kill_storm_finish(&context->storm);
+        context->disruptions.client_kill_rounds += atomic_load(&context->storm.rounds);
+        context->disruptions.clients_killed += atomic_load(&context->storm.killed);
         double load_seconds = context->load_seconds - seconds_before;
         context->repetition_requests_per_second =
             load_seconds > 0 ? (double)(context->replies - replies_before) / load_seconds : 0;
@@ -914,6 +1068,22 @@ static case_judgement judge_case(const case_context *context, const scenario_ver
         snprintf(judgement.message, sizeof judgement.message,
                  "%" PRIu64 " connection(s) failed while the server ran: %s",
                  context->failed_connections, context->connection_failure);
+    }
+    /* A disruption that never happened proves nothing: a case that asks for one must
+     * show it, or it is not a pass. */
+    const scenario_settings *settings = &context->one_case->settings;
+    const results_disruptions *seen = &context->disruptions;
+    const char *missing = NULL;
+    if (settings->churn.declared && seen->churn_kills == 0)
+        missing = "churn never killed a connection";
+    else if (settings->client_kill.declared && seen->server_disconnects == 0)
+        missing = "no CLIENT KILL ever dropped one of our connections";
+    else if (context->idle_failure[0])
+        missing = context->idle_failure;
+    if (missing && judgement.outcome != CASE_OUTCOME_UNEXPECTED &&
+        judgement.verdict == SCENARIO_VERDICT_PASS) {
+        judgement.outcome = CASE_OUTCOME_UNEXPECTED;
+        snprintf(judgement.message, sizeof judgement.message, "%s", missing);
     }
     if (judgement.verdict == SCENARIO_VERDICT_DATA && context->data_failure[0]) {
         size_t used = strlen(judgement.message);
@@ -1121,6 +1291,7 @@ int runner_run(const runner_options *options)
                 .case_index = case_index,
                 .servers_recorded = true,
                 .servers_started = context->servers_started,
+                .disruptions = &context->disruptions,
             };
             if (results_add_case(results, &finished, error, sizeof error) != 0) {
                 fprintf(stderr, "run.sh: %s\n", error);

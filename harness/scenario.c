@@ -111,6 +111,10 @@ static const field fields[] = {
     {"client", "verify", "client.verify", FIELD_BOOLEAN, 0, 0, true, AT(client.verify)},
     {"client", "rx_buffer", "client.rx_buffer", FIELD_SIZE, 4 * KIB, GIB, true,
      AT(client.rx_buffer)},
+    {"client", "disconnects_expected", "client.disconnects_expected", FIELD_BOOLEAN, 0, 0, false,
+     AT(client.disconnects_expected)},
+    {"client", "idle_before_load", "client.idle_before_load", FIELD_DURATION, 1, HOUR_MS, true,
+     AT(client.idle_before_load_ms)},
     {"watchdog", "sample_interval", "watchdog.sample_interval", FIELD_DURATION, 10, 100, true,
      AT(watchdog.sample_interval_ms)},
     {"watchdog", "spin_threshold", "watchdog.spin_threshold", FIELD_INTEGER, 1, 100, true,
@@ -131,12 +135,18 @@ static const field fields[] = {
     {"fault", "after", "fault.after", FIELD_DURATION, 0, HOUR_MS, false, AT(fault.after_ms)},
     {"fault", "duration", "fault.duration", FIELD_DURATION, 1, HOUR_MS, false,
      AT(fault.duration_ms)},
+    /* Faster than every 10 ms a connection would spend its life reconnecting. */
+    {"churn", "every", "churn.every", FIELD_DURATION, 10, HOUR_MS, false, AT(churn.every_ms)},
+    {"churn", "connections", "churn.connections", FIELD_INTEGER, 1, 10000, false,
+     AT(churn.connections)},
+    {"client_kill", "every", "client_kill.every", FIELD_DURATION, 100, HOUR_MS, false,
+     AT(client_kill.every_ms)},
 };
 
 #define FIELD_COUNT (sizeof fields / sizeof fields[0])
 
 static const char *const verdict_names[] = {"pass", "spin", "stall", "crash", "data"};
-static const char *const transport_names[] = {"rdma", "tcp"};
+static const char *const transport_names[] = {"rdma", "tcp", "mixed"};
 static const char *const command_names[] = {"set", "get", "ping", "del"};
 static const char *const fault_kind_names[] = {"none", "lua_busy", "debug_sleep", "sigstop",
                                                "sigkill"};
@@ -647,7 +657,7 @@ static bool parse_value(loader *l, const yaml_node_t *node, const field *f, fiel
     case FIELD_TEXT:
         return parse_text(l, node, f, out);
     case FIELD_TRANSPORT:
-        return parse_choice(l, node, f, transport_names, 0, 2, out);
+        return parse_choice(l, node, f, transport_names, 0, 3, out);
     case FIELD_VERDICT:
         return parse_choice(l, node, f, verdict_names, 0, SCENARIO_VERDICT_COUNT, out);
     case FIELD_FAULT_KIND:
@@ -966,6 +976,26 @@ static bool parse_fault(loader *l, scenario_settings *settings, const yaml_node_
     return true;
 }
 
+static bool parse_churn(loader *l, scenario_settings *settings, const yaml_node_t *node)
+{
+    static const char *const required[] = {"every"};
+    if (!parse_section(l, settings, "churn", node) ||
+        !require_fields(l, node, "churn", required, 1))
+        return false;
+    settings->churn.declared = true;
+    return true;
+}
+
+static bool parse_client_kill(loader *l, scenario_settings *settings, const yaml_node_t *node)
+{
+    static const char *const required[] = {"every"};
+    if (!parse_section(l, settings, "client_kill", node) ||
+        !require_fields(l, node, "client_kill", required, 1))
+        return false;
+    settings->client_kill.declared = true;
+    return true;
+}
+
 static bool valid_scenario_name(const char *name)
 {
     if (name[0] == '\0' || name[0] == '.')
@@ -1201,6 +1231,7 @@ static void settings_defaults(scenario_settings *settings)
     settings->fault.kind = SCENARIO_FAULT_NONE;
     settings->fault.after_ms = DEFAULT_FAULT_AFTER_MS;
     settings->fault.duration_ms = DEFAULT_FAULT_DURATION_MS;
+    settings->churn.connections = 1;
 }
 
 static void known_bug_free(scenario_known_bug *known_bug)
@@ -1296,6 +1327,21 @@ static bool check_case(loader *l, const scenario_settings *settings, const field
                        ")",
                        settings->client.threads, settings->client.connections);
     }
+    size_t connections = field_index(find_field("client", "connections"));
+    size_t churned = field_index(find_field("churn", "connections"));
+    if (settings->churn.declared && settings->churn.connections > settings->client.connections) {
+        yaml_mark_t mark =
+            origins->set[churned] ? origins->mark[churned] : origins->mark[connections];
+        return fail_at(l, mark, SCENARIO_ERROR_INVALID,
+                       "churn.connections (%" PRIu64
+                       ") must not exceed client.connections (%" PRIu64 ")",
+                       settings->churn.connections, settings->client.connections);
+    }
+    size_t kill_every = field_index(find_field("client_kill", "every"));
+    if (settings->client_kill.declared && !settings->client.disconnects_expected)
+        return fail_at(l, origins->mark[kill_every], SCENARIO_ERROR_INVALID,
+                       "client_kill makes the server drop our connections: it needs "
+                       "client.disconnects_expected: true");
     return true;
 }
 
@@ -1413,6 +1459,10 @@ static bool parse_document(loader *l, scenario *loaded, const yaml_node_t *root)
             ok = (known_bug_key = key, parse_known_bug(l, settings, value));
         else if (strcmp(name, "fault") == 0)
             ok = parse_fault(l, settings, value);
+        else if (strcmp(name, "churn") == 0)
+            ok = parse_churn(l, settings, value);
+        else if (strcmp(name, "client_kill") == 0)
+            ok = parse_client_kill(l, settings, value);
         else if (strcmp(name, "matrix") == 0)
             ok = (matrix = value, true);
         else if (strcmp(name, "overrides") == 0)
@@ -1420,8 +1470,8 @@ static bool parse_document(loader *l, scenario *loaded, const yaml_node_t *root)
         else
             ok = fail_at(l, key->start_mark, SCENARIO_ERROR_INVALID,
                          "unknown top-level field '%s' (known: name, description, server, "
-                         "client, watchdog, expect, known_bug, repetitions, fault, matrix, "
-                         "overrides)",
+                         "client, watchdog, expect, known_bug, repetitions, fault, churn, "
+                         "client_kill, matrix, overrides)",
                          name);
         if (!ok)
             return false;
@@ -1650,13 +1700,22 @@ json_t *scenario_case_to_json(const scenario_case *one_case)
                   (json_int_t)s->server.rdma_rx_size, "extra_config", extra_config,
                   "fresh_per_case", s->server.fresh_per_case);
     json_t *client = json_pack(
-        "{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:I}", "transport",
+        "{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:I, s:b, s:I}", "transport",
         transport_names[s->client.transport], "connections", (json_int_t)s->client.connections,
         "threads", (json_int_t)s->client.threads, "pipeline", (json_int_t)s->client.pipeline, "mix",
         mix, "commands", commands, "value_size", value_size_to_json(&s->client.value_size),
         "keyspace", (json_int_t)s->client.keyspace, "requests", (json_int_t)s->client.requests,
         "duration_ms", (json_int_t)s->client.duration_ms, "rate", (json_int_t)s->client.rate,
-        "verify", s->client.verify, "rx_buffer", (json_int_t)s->client.rx_buffer);
+        "verify", s->client.verify, "rx_buffer", (json_int_t)s->client.rx_buffer,
+        "disconnects_expected", s->client.disconnects_expected, "idle_before_load_ms",
+        (json_int_t)s->client.idle_before_load_ms);
+    json_t *churn = json_null();
+    if (s->churn.declared)
+        churn = json_pack("{s:I, s:I}", "every_ms", (json_int_t)s->churn.every_ms, "connections",
+                          (json_int_t)s->churn.connections);
+    json_t *client_kill = json_null();
+    if (s->client_kill.declared)
+        client_kill = json_pack("{s:I}", "every_ms", (json_int_t)s->client_kill.every_ms);
     json_t *watchdog = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "sample_interval_ms",
                                  (json_int_t)s->watchdog.sample_interval_ms, "spin_threshold",
                                  (json_int_t)s->watchdog.spin_threshold, "spin_window_ms",
@@ -1665,9 +1724,10 @@ json_t *scenario_case_to_json(const scenario_case *one_case)
                                  (json_int_t)s->watchdog.probe_interval_ms, "probe_timeout_ms",
                                  (json_int_t)s->watchdog.probe_timeout_ms);
     /* "o" steals each reference, also when json_pack fails, so nothing leaks. */
-    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o}", "name",
+    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o}", "name",
                      one_case->name, "scenario", s->name, "description", s->description, "matrix",
                      matrix, "server", server, "client", client, "watchdog", watchdog, "expect",
                      verdict_names[s->expect], "known_bug", known_bug, "repetitions",
-                     (json_int_t)s->repetitions, "fault", fault);
+                     (json_int_t)s->repetitions, "fault", fault, "churn", churn, "client_kill",
+                     client_kill);
 }

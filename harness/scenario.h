@@ -49,6 +49,7 @@ typedef enum scenario_verdict {
 typedef enum scenario_transport {
     SCENARIO_TRANSPORT_RDMA,
     SCENARIO_TRANSPORT_TCP,
+    SCENARIO_TRANSPORT_MIXED, /* every other connection over TCP, the rest over RDMA */
 } scenario_transport;
 
 typedef enum scenario_command {
@@ -109,7 +110,23 @@ typedef struct scenario_client {
     uint64_t rate;        /* requests per second over all connections; 0 = unlimited */
     bool verify;
     uint64_t rx_buffer; /* bytes: the client's RDMA receive buffer */
+    /* The server may drop our connections (CLIENT KILL): reconnect instead of failing. */
+    bool disconnects_expected;
+    uint64_t idle_before_load_ms; /* 0: the load starts as soon as all are connected */
 } scenario_client;
+
+/* Connections killed abruptly by the client and reopened, during the load (#3448). */
+typedef struct scenario_churn {
+    bool declared;
+    uint64_t every_ms;
+    uint64_t connections; /* killed at each churn */
+} scenario_churn;
+
+/* CLIENT KILL TYPE normal sent by the harness over TCP, during the load (#4534). */
+typedef struct scenario_client_kill {
+    bool declared;
+    uint64_t every_ms;
+} scenario_client_kill;
 
 typedef struct scenario_watchdog {
     uint64_t sample_interval_ms;
@@ -144,6 +161,8 @@ typedef struct scenario_settings {
     scenario_known_bug known_bug;
     uint64_t repetitions;
     scenario_fault fault;
+    scenario_churn churn;
+    scenario_client_kill client_kill;
 } scenario_settings;
 
 /* One matrix choice of a case, e.g. path "server.io_threads", value "2". */

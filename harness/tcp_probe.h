@@ -8,6 +8,18 @@
 
 #include <stddef.h>
 
+/* Sends request (RESP bytes) on a fresh connection and copies the first line of the
+ * reply, without its CRLF, into reply_line. 0 when a line came within timeout_ms; -1 with
+ * error set otherwise. */
+int tcp_request_line(const char *address, int port, int timeout_ms, const char *request,
+                     char *reply_line, size_t reply_size, char *error, size_t error_size);
+
+/* Sends request (RESP bytes) on a fresh connection and copies the whole reply, when it
+ * is a bulk string (e.g. CLIENT LIST), into reply (NUL-terminated, cut at reply_size - 1).
+ * 0 when the reply came whole within timeout_ms; -1 with error set otherwise. */
+int tcp_request_bulk(const char *address, int port, int timeout_ms, const char *request,
+                     char *reply, size_t reply_size, char *error, size_t error_size);
+
 /* 0 when the server answered +PONG within timeout_ms; -1 with error set otherwise. */
 int tcp_probe_ping(const char *address, int port, int timeout_ms, char *error, size_t error_size);
 

@@ -47,6 +47,7 @@ fake_server_behaviour fake_server_well_behaved(void)
         .corrupt_get_at_offset = -1,
         .stop_replying_after = -1,
         .garbage_after = -1,
+        .close_after = -1,
     };
     return well_behaved;
 }
@@ -117,6 +118,17 @@ static void answer(transport_connection *connection, const resp_reply *command)
     commands_seen++;
     fake_server_behaviour now = behaviour;
     if (now.stop_replying_after >= 0 && connection->replies_made >= now.stop_replying_after) {
+        pthread_mutex_unlock(&store_lock);
+        return;
+    }
+    if (connection->state != TRANSPORT_READY) {
+        pthread_mutex_unlock(&store_lock);
+        return; /* closed: whatever else arrived is dropped, as by a real server */
+    }
+    if (now.close_after >= 0 && connection->replies_made >= now.close_after) {
+        connection->state = TRANSPORT_CLOSED;
+        snprintf(connection->error, sizeof(connection->error), "closed by the fake server");
+        signal_readable(connection);
         pthread_mutex_unlock(&store_lock);
         return;
     }

@@ -17,6 +17,8 @@ typedef struct fake_server_behaviour {
     int64_t corrupt_get_at_offset; /* flip a bit of this byte of every GET value; -1: off */
     int64_t stop_replying_after;   /* per connection; -1: never */
     int64_t garbage_after;         /* send one bad type byte after this many replies; -1 */
+    int64_t close_after;           /* per connection: close it (as CLIENT KILL) after this
+                                      many replies; -1: never */
     int refuse_connections;        /* open fails */
     int forget_sets;               /* answer +OK but store nothing */
     int refuse_sets;               /* answer every SET with an -OOM error */

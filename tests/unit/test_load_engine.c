@@ -117,6 +117,94 @@ static void test_request_limit_is_met_exactly_and_the_counts_add_up(void **state
     }
 }
 
+static void test_a_server_disconnect_is_an_error_unless_expected(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.close_after = 10;
+    misbehave(&behaviour);
+    fixture->params.connections = 2;
+    fixture->params.request_limit = 100;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 2);
+    assert_int_equal(results->errors[LOAD_ERROR_TRANSPORT], 2);
+    assert_int_equal(results->server_disconnects, 0);
+    assert_contains(results->connections[0].progress.error, "the server closed the connection");
+}
+
+static void test_expected_server_disconnects_reconnect_and_verify_stays_right(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.close_after = 25;
+    misbehave(&behaviour);
+    fixture->params.connections = 3;
+    fixture->params.threads = 2;
+    fixture->params.pipeline_depth = 4;
+    fixture->params.request_limit = 600;
+    fixture->params.key_space = 20;
+    fixture->params.verify = true;
+    fixture->params.server_disconnects_expected = true;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    /* Every connection is closed after 25 replies, so 600 requests need many wires. */
+    assert_true(results->server_disconnects >= 600 / 25 - 3);
+    /* Requests cut off by a close are lost, not answered, and never judged. */
+    assert_int_equal(results->replies + results->requests_lost, results->requests_sent);
+    assert_true(results->requests_lost > 0);
+    assert_true(results->verified_gets > 0);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(results->connections[i].progress.state, LOAD_CONNECTION_DONE);
+    }
+}
+
+static void test_churn_kills_and_reopens_connections_during_the_load(void **state)
+{
+    engine_fixture *fixture = *state;
+    fixture->params.connections = 4;
+    fixture->params.threads = 2;
+    fixture->params.pipeline_depth = 8;
+    fixture->params.request_limit = 0;
+    fixture->params.duration_seconds = 0.5;
+    fixture->params.key_space = 30;
+    fixture->params.verify = true;
+    fixture->params.churn_interval_seconds = 0.02;
+    fixture->params.churn_connections = 2;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    /* About 25 churns of 2 in 0.5 s; a loaded machine may manage fewer. */
+    assert_true(results->churn_kills >= 10);
+    assert_int_equal(results->server_disconnects, 0);
+    assert_int_equal(results->replies + results->requests_lost, results->requests_sent);
+    assert_true(results->verified_gets > 0);
+    uint64_t kills = 0;
+    for (size_t i = 0; i < 4; i++) {
+        kills += results->connections[i].churn_kills;
+        /* Round-robin: every connection gets its turn. */
+        assert_true(results->connections[i].churn_kills > 0);
+    }
+    assert_int_equal(kills, results->churn_kills);
+}
+
+static void test_idle_connections_wait_before_the_load(void **state)
+{
+    engine_fixture *fixture = *state;
+    fixture->params.connections = 2;
+    fixture->params.request_limit = 50;
+    fixture->params.idle_seconds = 0.3;
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    const load_results *results = run_to_the_end(fixture);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    double wall =
+        (double)(after.tv_sec - before.tv_sec) + (double)(after.tv_nsec - before.tv_nsec) / 1e9;
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 50);
+    assert_true(wall >= 0.3);
+    /* The load's own time starts after the idle wait. */
+    assert_true(results->elapsed_seconds < wall - 0.25);
+}
+
 static void test_value_sizes_from_a_list_survive_tiny_reads_and_writes(void **state)
 {
     engine_fixture *fixture = *state;
@@ -303,11 +391,16 @@ static void test_invalid_parameters_are_refused_with_a_reason(void **state)
     fixture->params.transport_name = "carrier-pigeon";
     assert_null(load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error)));
     assert_string_equal(fixture->error,
-                        "unknown transport \"carrier-pigeon\" (expected tcp or rdma)");
+                        "unknown transport \"carrier-pigeon\" (expected tcp, rdma or mixed)");
     fixture->params.transport = &fake_transport;
     fixture->params.value_sizes = (value_size_spec){.minimum = 10, .maximum = 5};
     assert_null(load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error)));
     assert_string_equal(fixture->error, "value size range [10, 5] is empty");
+    fixture->params.value_sizes = load_engine_default_params().value_sizes;
+    fixture->params.churn_interval_seconds = 0.1;
+    fixture->params.churn_connections = 2; /* of the one connection */
+    assert_null(load_engine_start(&fixture->params, fixture->error, sizeof(fixture->error)));
+    assert_string_equal(fixture->error, "churn must kill 1 to 1 connections at a time, not 2");
 }
 
 static void test_results_json_carries_totals_errors_and_connections(void **state)
@@ -364,6 +457,10 @@ int main(void)
         ENGINE_TEST(test_refused_connection_is_a_connect_error_and_others_are_unaffected),
         ENGINE_TEST(test_progress_is_readable_while_running_and_stop_ends_the_run),
         ENGINE_TEST(test_duration_ends_the_run_and_rate_limit_paces_it),
+        ENGINE_TEST(test_a_server_disconnect_is_an_error_unless_expected),
+        ENGINE_TEST(test_expected_server_disconnects_reconnect_and_verify_stays_right),
+        ENGINE_TEST(test_churn_kills_and_reopens_connections_during_the_load),
+        ENGINE_TEST(test_idle_connections_wait_before_the_load),
         ENGINE_TEST(test_invalid_parameters_are_refused_with_a_reason),
         ENGINE_TEST(test_results_json_carries_totals_errors_and_connections),
     };

@@ -11,6 +11,7 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,60 @@ static void a_command_list_and_a_value_size_list_are_kept_in_order(void **state)
     assert_false(fixture->cases[0].settings.known_bug.verdicts[SCENARIO_VERDICT_PASS]);
 }
 
+static void disconnects_churn_idle_and_mixed_wires_are_read(void **state)
+{
+    loaded_fixture *fixture = *state;
+    load_or_fail(SCENARIO_TEST_DATA "/good/disruptions.yaml", fixture);
+    const scenario_settings *s = &fixture->cases[0].settings;
+    assert_int_equal(s->client.transport, SCENARIO_TRANSPORT_MIXED);
+    assert_true(s->client.disconnects_expected);
+    assert_int_equal(s->client.idle_before_load_ms, 10000);
+    assert_true(s->churn.declared);
+    assert_int_equal(s->churn.every_ms, 200);
+    assert_int_equal(s->churn.connections, 2);
+    assert_true(s->client_kill.declared);
+    assert_int_equal(s->client_kill.every_ms, 1000);
+}
+
+static void without_those_fields_nothing_is_disrupted(void **state)
+{
+    loaded_fixture *fixture = *state;
+    load_or_fail(SCENARIO_TEST_DATA "/good/minimal.yaml", fixture);
+    const scenario_settings *s = &fixture->cases[0].settings;
+    assert_false(s->client.disconnects_expected);
+    assert_int_equal(s->client.idle_before_load_ms, 0);
+    assert_false(s->churn.declared);
+    assert_false(s->client_kill.declared);
+}
+
+/* The CI gate (scenarios/ci/): every file loads, and every case either verifies data or
+ * plants a fault whose verdict is the point. */
+static void every_ci_gate_case_loads_and_verifies_data(void **state)
+{
+    (void)state;
+    DIR *folder = opendir(SCENARIO_EXAMPLES "/ci");
+    assert_non_null(folder);
+    size_t files = 0;
+    for (struct dirent *entry; (entry = readdir(folder)) != NULL;) {
+        size_t length = strlen(entry->d_name);
+        if (length < 5 || strcmp(entry->d_name + length - 5, ".yaml") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/ci/%s", SCENARIO_EXAMPLES, entry->d_name);
+        loaded_fixture fixture = {0};
+        load_or_fail(path, &fixture);
+        for (size_t c = 0; c < fixture.case_count; c++) {
+            const scenario_settings *s = &fixture.cases[c].settings;
+            if (s->fault.kind == SCENARIO_FAULT_NONE && !s->client.verify)
+                fail_msg("%s: case %s does not verify data", path, fixture.cases[c].name);
+        }
+        scenario_free(&fixture.loaded);
+        files++;
+    }
+    closedir(folder);
+    assert_true(files >= 8);
+}
+
 static void the_matrix_expands_to_the_cross_product_in_file_order(void **state)
 {
     loaded_fixture *fixture = *state;
@@ -325,7 +380,7 @@ static const bad_file bad_files[] = {
      "rdma_rx_size, extra_config, fresh_per_case)"},
     {"unknown-top-level-field.yaml", SCENARIO_ERROR_INVALID,
      "2:1: unknown top-level field 'clients' (known: name, description, server, client, "
-     "watchdog, expect, known_bug, repetitions, fault, matrix, overrides)"},
+     "watchdog, expect, known_bug, repetitions, fault, churn, client_kill, matrix, overrides)"},
     {"integer-wrong-type.yaml", SCENARIO_ERROR_INVALID,
      "2:16: client.connections must be a whole number, got 'four'"},
     {"integer-quoted.yaml", SCENARIO_ERROR_INVALID,
@@ -353,7 +408,7 @@ static const bad_file bad_files[] = {
     {"boolean-yes.yaml", SCENARIO_ERROR_INVALID,
      "2:29: server.io_threads_always_active must be true or false, got 'yes'"},
     {"transport-unknown.yaml", SCENARIO_ERROR_INVALID,
-     "2:14: client.transport must be one of rdma, tcp, got 'ib'"},
+     "2:14: client.transport must be one of rdma, tcp, mixed, got 'ib'"},
     {"duration-without-unit.yaml", SCENARIO_ERROR_INVALID,
      "2:13: client.duration must be a duration (a whole number with a unit ms, s, m or h), "
      "got '10'"},
@@ -393,6 +448,21 @@ static const bad_file bad_files[] = {
     {"known-bug-without-id.yaml", SCENARIO_ERROR_INVALID, "2:3: known_bug needs a field 'id'"},
     {"name-with-slash.yaml", SCENARIO_ERROR_INVALID,
      "1:1: name 'a/b' may hold only letters, digits, '-', '_' and '.'"},
+    {"churn-exceeds-connections.yaml", SCENARIO_ERROR_INVALID,
+     "5:3: churn.connections (3) must not exceed client.connections (2)"},
+    {"churn-without-every.yaml", SCENARIO_ERROR_INVALID, "2:3: churn needs a field 'every'"},
+    {"churn-every-too-short.yaml", SCENARIO_ERROR_INVALID,
+     "2:10: churn.every must be between 10ms and 1h, got 5ms"},
+    {"client-kill-without-expected-disconnects.yaml", SCENARIO_ERROR_INVALID,
+     "4:3: client_kill makes the server drop our connections: it needs "
+     "client.disconnects_expected: true"},
+    {"client-kill-unknown-field.yaml", SCENARIO_ERROR_INVALID,
+     "3:3: unknown field 'type' in client_kill (known: every)"},
+    {"idle-without-unit.yaml", SCENARIO_ERROR_INVALID,
+     "2:21: client.idle_before_load must be a duration (a whole number with a unit ms, s, m "
+     "or h), got '10'"},
+    {"disconnects-expected-yes.yaml", SCENARIO_ERROR_INVALID,
+     "2:25: client.disconnects_expected must be true or false, got 'yes'"},
 };
 
 #define BAD_FILE_COUNT (sizeof bad_files / sizeof bad_files[0])
@@ -425,6 +495,11 @@ int main(void)
                                         fixture_free),
         cmocka_unit_test_setup_teardown(a_command_list_and_a_value_size_list_are_kept_in_order,
                                         fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(disconnects_churn_idle_and_mixed_wires_are_read,
+                                        fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(without_those_fields_nothing_is_disrupted, fixture_new,
+                                        fixture_free),
+        cmocka_unit_test(every_ci_gate_case_loads_and_verifies_data),
         cmocka_unit_test_setup_teardown(the_matrix_expands_to_the_cross_product_in_file_order,
                                         fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(overrides_give_matching_cases_their_own_expectation,
