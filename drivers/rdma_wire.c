@@ -201,10 +201,10 @@ bool rdma_send_queue_can_post(const rdma_send_queue *queue, bool is_control)
     return rdma_send_queue_in_flight(queue) < limit;
 }
 
-uint64_t rdma_send_queue_post(rdma_send_queue *queue, bool is_control, bool *signalled)
+uint64_t rdma_send_queue_post(rdma_send_queue *queue, bool must_signal, bool *signalled)
 {
     uint64_t sequence = ++queue->posted;
-    *signalled = is_control || sequence % queue->signal_every == 0;
+    *signalled = must_signal || sequence % queue->signal_every == 0;
     return sequence;
 }
 
@@ -212,4 +212,52 @@ void rdma_send_queue_on_completion(rdma_send_queue *queue, uint64_t sequence)
 {
     if (sequence > queue->retired && sequence <= queue->posted)
         queue->retired = sequence;
+}
+
+void rdma_tx_ring_init(rdma_tx_ring *ring, uint32_t size)
+{
+    memset(ring, 0, sizeof(*ring));
+    ring->size = size;
+}
+
+uint32_t rdma_tx_ring_room(const rdma_tx_ring *ring)
+{
+    if (ring->in_use >= ring->size || ring->mark_count == RDMA_TX_RING_MARKS)
+        return 0;
+    uint32_t tail = (ring->head + ring->size - ring->in_use) % ring->size;
+    /* Free space runs from head to the end, or, once wrapped, from head to the tail. */
+    return tail <= ring->head ? ring->size - ring->head : tail - ring->head;
+}
+
+bool rdma_tx_ring_needs_signal(const rdma_tx_ring *ring, uint32_t bytes)
+{
+    return (uint64_t)ring->unmarked + bytes >= ring->size / RDMA_TX_RING_SIGNALS_PER_RING;
+}
+
+void rdma_tx_ring_commit(rdma_tx_ring *ring, uint32_t bytes, uint64_t sequence, bool signalled)
+{
+    ring->head += bytes;
+    if (ring->head >= ring->size)
+        ring->head = 0;
+    ring->in_use += bytes;
+    ring->unmarked += bytes;
+    if (!signalled)
+        return;
+    /* room() is 0 while the marks are all taken, so this one always has a place. */
+    uint32_t at = (ring->first_mark + ring->mark_count) % RDMA_TX_RING_MARKS;
+    ring->marks[at] = (rdma_tx_ring_mark){.sequence = sequence, .bytes = ring->unmarked};
+    ring->mark_count++;
+    ring->unmarked = 0;
+}
+
+void rdma_tx_ring_on_completion(rdma_tx_ring *ring, uint64_t retired)
+{
+    while (ring->mark_count > 0 && ring->marks[ring->first_mark].sequence <= retired) {
+        ring->in_use -= ring->marks[ring->first_mark].bytes;
+        ring->first_mark = (ring->first_mark + 1) % RDMA_TX_RING_MARKS;
+        ring->mark_count--;
+    }
+    /* Empty: start over at the beginning, so the next write gets the whole ring. */
+    if (ring->in_use == 0)
+        ring->head = 0;
 }

@@ -160,11 +160,12 @@ static void connection_walks_the_states_and_builds_the_queue_pair(void **state)
     fake_cm_event(RDMA_CM_EVENT_ROUTE_RESOLVED, 0);
     pump(f);
     assert_int_equal(fake.qp_attributes.qp_type, IBV_QPT_RC);
-    assert_int_equal(fake.qp_attributes.cap.max_send_wr, 1024);
-    assert_int_equal(fake.qp_attributes.cap.max_recv_wr, 1024);
+    /* 2^k - 1 work requests: soft-RoCE rounds a queue up to the power of two above. */
+    assert_int_equal(fake.qp_attributes.cap.max_send_wr, 255);
+    assert_int_equal(fake.qp_attributes.cap.max_recv_wr, 511);
     assert_ptr_equal(fake.qp_attributes.send_cq, fake.qp_attributes.recv_cq);
-    assert_int_equal(fake.cq_entries, 2048);
-    assert_int_equal(fake.receives_posted, 1024);
+    assert_int_equal(fake.cq_entries, 255 + 511);
+    assert_int_equal(fake.receives_posted, 511);
     assert_int_equal(fake.connect_calls, 1);
     assert_int_equal(fake.connect_parameters.retry_count, 7);
     assert_int_equal(fake.connect_parameters.rnr_retry_count, 7);
@@ -173,6 +174,9 @@ static void connection_walks_the_states_and_builds_the_queue_pair(void **state)
     /* The receive buffer is the one registered for remote writes. */
     assert_int_equal(fake.registered_length[1], TRANSPORT_DEFAULT_RDMA_RX_BYTES);
     assert_int_equal(fake.registered_access[1], IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+    /* The send buffer does not mirror the server's 1 MiB: a 256 KiB ring, local only. */
+    assert_int_equal(fake.registered_length[2], 256 << 10);
+    assert_int_equal(fake.registered_access[2], IBV_ACCESS_LOCAL_WRITE);
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_CONNECTING);
 
     fake_cm_event(RDMA_CM_EVENT_ESTABLISHED, 0);
@@ -299,7 +303,7 @@ static void write_never_passes_the_server_buffer_and_resumes_on_its_next_registr
     assert_int_equal(counters.bytes_out, 200);
 }
 
-static void only_every_512th_write_is_signalled_and_a_full_queue_waits(void **state)
+static void only_every_64th_write_is_signalled_and_a_full_queue_waits(void **state)
 {
     fixture *f = *state;
     connect_fully(f, 0, 1 << 20);
@@ -310,14 +314,15 @@ static void only_every_512th_write_is_signalled_and_a_full_queue_waits(void **st
     int writes = 0;
     while (transport_rdma.write(f->connection, "x", 1) == 1)
         writes++;
-    /* 1024 slots, 16 left for control messages. */
-    assert_int_equal(writes, 1024 - 16);
+    /* 255 slots, 16 left for control messages. */
+    assert_int_equal(writes, 255 - 16);
     int signalled = 0;
     for (int i = 1; i <= writes; i++)
         signalled += fake.sends[i].signalled;
-    /* Of sequences 2..1009 only 512 is a multiple of 512. */
-    assert_int_equal(signalled, 1);
-    assert_true(fake.sends[511].signalled && fake.sends[511].wr_id == 512);
+    /* Of sequences 2..240, 64, 128 and 192 are multiples of 64. */
+    assert_int_equal(signalled, 3);
+    assert_true(fake.sends[63].signalled && fake.sends[63].wr_id == 64);
+    assert_true(fake.sends[191].signalled && fake.sends[191].wr_id == 192);
     /* With data writes stopped, a recycle still finds a reserved slot. */
     fake_receive_imm(1, 1 << 20);
     pump(f);
@@ -328,9 +333,31 @@ static void only_every_512th_write_is_signalled_and_a_full_queue_waits(void **st
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
 
     fake_completion(
-        &(struct ibv_wc){.wr_id = 512, .status = IBV_WC_SUCCESS, .opcode = IBV_WC_RDMA_WRITE});
+        &(struct ibv_wc){.wr_id = 192, .status = IBV_WC_SUCCESS, .opcode = IBV_WC_RDMA_WRITE});
     pump(f);
     assert_int_equal(transport_rdma.write(f->connection, "x", 1), 1);
+}
+
+static void a_write_larger_than_the_send_ring_waits_for_its_completion(void **state)
+{
+    fixture *f = *state;
+    connect_fully(f, 0, 1 << 20);
+    static char value[300 << 10];
+    memset(value, 'v', sizeof(value));
+    /* The ring holds 256 KiB: one write of all of it, signalled so its room comes back. */
+    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 256 << 10);
+    fake_send first = fake.sends[1];
+    assert_true(first.signalled);
+    assert_int_equal(first.imm_host_order, 256 << 10);
+    assert_int_equal(transport_rdma.write(f->connection, value, 44 << 10), 0);
+    fake_completion(&(struct ibv_wc){
+        .wr_id = first.wr_id, .status = IBV_WC_SUCCESS, .opcode = IBV_WC_RDMA_WRITE});
+    pump(f);
+    /* The rest lands after the first in the server's buffer, from the ring's start. */
+    assert_int_equal(transport_rdma.write(f->connection, value, 44 << 10), 44 << 10);
+    assert_true(fake.sends[2].remote_addr == SERVER_BUFFER_ADDR + (256 << 10));
+    assert_int_equal(fake.sends[2].imm_host_order, 44 << 10);
+    assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
 }
 
 static void received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed(void **state)
@@ -369,7 +396,7 @@ static void received_bytes_are_read_in_order_and_the_buffer_recycles_when_consum
     assert_int_equal(counters.buffer_recycles, 2);
     assert_int_equal(counters.bytes_in, SMALL_RX_BYTES + 5);
     /* Every completed receive was posted again. */
-    assert_int_equal(fake.receives_outstanding, 1024);
+    assert_int_equal(fake.receives_outstanding, 511);
 }
 
 static void keepalives_are_counted_and_their_receive_reposted(void **state)
@@ -385,7 +412,7 @@ static void keepalives_are_counted_and_their_receive_reposted(void **state)
     transport_rdma.counters(f->connection, &counters);
     assert_int_equal(counters.keepalives_received, 3);
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
-    assert_int_equal(fake.receives_outstanding, 1024);
+    assert_int_equal(fake.receives_outstanding, 511);
 }
 
 static void completions_are_drained_and_notification_rearmed_on_each_event(void **state)
@@ -437,8 +464,8 @@ static void zero_length_server_buffer_fails_the_connection(void **state)
     assert_failed_with(f, "zero-length receive buffer");
 }
 
-/* Found by fuzz_rdma_peer (tests/fuzz/regressions/rdma_peer/): the send buffer is sized
- * to the server's, so an advertised 0xe9e9e9e9 bytes was allocated and cleared. */
+/* Found by fuzz_rdma_peer (tests/fuzz/regressions/rdma_peer/): the send buffer was once
+ * sized to the server's, so an advertised 0xe9e9e9e9 bytes was allocated and cleared. */
 static void oversized_server_buffer_fails_the_connection_without_allocating_it(void **state)
 {
     fixture *f = *state;
@@ -544,7 +571,8 @@ int main(void)
         FIXTURE_TEST(rejected_connection_fails_with_one_line),
         FIXTURE_TEST(address_error_fails_with_one_line),
         FIXTURE_TEST(write_never_passes_the_server_buffer_and_resumes_on_its_next_registration),
-        FIXTURE_TEST(only_every_512th_write_is_signalled_and_a_full_queue_waits),
+        FIXTURE_TEST(only_every_64th_write_is_signalled_and_a_full_queue_waits),
+        FIXTURE_TEST(a_write_larger_than_the_send_ring_waits_for_its_completion),
         FIXTURE_TEST(received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed),
         FIXTURE_TEST(keepalives_are_counted_and_their_receive_reposted),
         FIXTURE_TEST(completions_are_drained_and_notification_rearmed_on_each_event),
