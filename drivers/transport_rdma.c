@@ -579,26 +579,21 @@ static int on_completion(transport_connection *connection, const struct ibv_wc *
     }
 }
 
-/* Edge-triggered: get and ack the events, re-arm, then poll until the CQ is empty, so
- * that nothing completed before the re-arm is left behind without an event. */
+/* Edge-triggered: get and ack the event, re-arm, then poll until the CQ is empty, so
+ * that nothing completed before the re-arm is left behind without an event. One event
+ * per call: a CQ armed once raises at most one, and should another be queued the
+ * channel stays readable and epoll calls again; reading until EAGAIN would cost a
+ * second read(2) on every event. */
 static int drain_completions(transport_connection *connection)
 {
-    unsigned int events = 0;
-    for (;;) {
-        struct ibv_cq *cq = NULL;
-        void *context = NULL;
-        if (ibv_get_cq_event(connection->completion_channel, &cq, &context) != 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                break;
-            if (events)
-                ibv_ack_cq_events(connection->cq, events);
-            FAIL(connection, "ibv_get_cq_event: %s", strerror(errno));
-            return -1;
-        }
-        events++;
+    struct ibv_cq *cq = NULL;
+    void *context = NULL;
+    if (ibv_get_cq_event(connection->completion_channel, &cq, &context) == 0) {
+        ibv_ack_cq_events(connection->cq, 1);
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        FAIL(connection, "ibv_get_cq_event: %s", strerror(errno));
+        return -1;
     }
-    if (events)
-        ibv_ack_cq_events(connection->cq, events);
     int rc = ibv_req_notify_cq(connection->cq, 0);
     if (rc != 0) {
         FAIL(connection, "ibv_req_notify_cq: %s", strerror(rc));
