@@ -5,6 +5,8 @@
  */
 #include "value_pattern.h"
 
+#include <string.h>
+
 /* FNV-1a 64-bit parameters, from the published FNV specification. */
 #define FNV_OFFSET_BASIS 0xcbf29ce484222325ull
 #define FNV_PRIME 0x100000001b3ull
@@ -41,7 +43,16 @@ uint8_t value_pattern_byte(uint64_t seed, size_t offset)
 
 void value_pattern_fill(uint64_t seed, char *out, size_t length)
 {
-    for (size_t offset = 0; offset < length; offset += BYTES_PER_WORD) {
+    size_t offset = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The bytes of a word, lowest first, are its little-endian layout: whole words go
+     * out in one store each (the byte loop below was a sixth of a SET's CPU). */
+    for (; length - offset >= BYTES_PER_WORD; offset += BYTES_PER_WORD) {
+        uint64_t word = pattern_word(seed, offset / BYTES_PER_WORD);
+        memcpy(out + offset, &word, BYTES_PER_WORD);
+    }
+#endif
+    for (; offset < length; offset += BYTES_PER_WORD) {
         uint64_t word = pattern_word(seed, offset / BYTES_PER_WORD);
         size_t count = length - offset < BYTES_PER_WORD ? length - offset : BYTES_PER_WORD;
         for (size_t i = 0; i < count; i++) {
