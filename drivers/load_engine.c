@@ -42,6 +42,12 @@
 /* One connection may not hog its loop: after this many chunks the others get a turn,
  * and the loop comes back without sleeping. */
 #define READ_CHUNKS_PER_PASS 64
+/* Connections of one event loop that may be connecting at once; the next opens when one
+ * settles. valkey-benchmark and libvalkey connect one client at a time (a blocking
+ * connect) per thread; 50 RDMA connection requests at once made Valkey 9.1.2 fail
+ * "create qp" and then crash, so we ramp up too, a little faster than they do. Load
+ * starts only once every connection has settled, so the ramp costs no throughput. */
+#define CONNECTS_IN_FLIGHT_PER_LOOP 4
 #define PROGRESS_PUBLISH_INTERVAL_NS (10 * NANOSECONDS_PER_MILLISECOND)
 /* The transport enforces the connect timeout; the engine adds this much on top as a
  * backstop so that even a transport bug cannot leave a connection connecting forever. */
@@ -83,6 +89,7 @@ typedef struct load_connection {
     size_t pending_head;
     size_t pending_count;
     int64_t opened_ns;
+    bool opened; /* open was called (the ramp may not have reached it yet) */
     bool was_ready;
     bool settled;                       /* counted in connections_settled */
     int failed_reconnects;              /* in a row, before the wire became ready */
@@ -100,6 +107,7 @@ struct load_thread {
     int epoll_fd;
     load_connection **connections;
     size_t connection_count;
+    size_t connections_opened; /* the first this many have been opened, in order */
     latency_histogram latency;
     load_random random;
     rate_limiter limiter;
@@ -688,7 +696,7 @@ static void connection_service(load_connection *connection, int64_t now_ns)
     load_engine *engine = connection->engine;
     const transport *wire_type = connection->wire_type;
     load_connection_progress *progress = &connection->result.progress;
-    if (connection_finished(connection)) {
+    if (connection_finished(connection) || !connection->opened) {
         return;
     }
     if (atomic_exchange(&connection->kill_requested, false) && connection->was_ready) {
@@ -773,10 +781,30 @@ static void publish_progress(load_thread *thread, int64_t now_ns, bool force)
     pthread_mutex_unlock(&thread->engine->lock);
 }
 
+/* Opens connections in order while fewer than CONNECTS_IN_FLIGHT_PER_LOOP are still
+ * connecting for the first time (reconnects are not held back). */
 static void open_connections(load_thread *thread)
 {
-    for (size_t i = 0; i < thread->connection_count; i++) {
-        connection_open_wire(thread->connections[i]);
+    size_t connecting = 0;
+    for (size_t i = 0; i < thread->connections_opened; i++) {
+        const load_connection *connection = thread->connections[i];
+        connecting += !connection->settled && !connection_finished(connection);
+    }
+    while (thread->connections_opened < thread->connection_count &&
+           connecting < CONNECTS_IN_FLIGHT_PER_LOOP) {
+        load_connection *connection = thread->connections[thread->connections_opened++];
+        if (connection_finished(connection)) {
+            continue; /* failed before it could be opened (no event loop) */
+        }
+        if (atomic_load(&thread->engine->stop_requested)) {
+            /* Told to stop before its turn came: it never connects and is done. */
+            connection->result.progress.state = LOAD_CONNECTION_DONE;
+            settle_connection(connection);
+            continue;
+        }
+        connection->opened = true;
+        connection_open_wire(connection);
+        connecting += !connection->settled && !connection_finished(connection);
     }
 }
 
@@ -859,6 +887,12 @@ static void *thread_main(void *argument)
         churn_schedule(thread, now_ns);
         for (size_t i = 0; i < thread->connection_count; i++) {
             connection_service(thread->connections[i], now_ns);
+        }
+        /* The ramp goes on as soon as connections settle, before the loop sleeps. */
+        if (thread->connections_opened < thread->connection_count && thread->epoll_fd >= 0) {
+            open_connections(thread);
+        }
+        for (size_t i = 0; i < thread->connection_count; i++) {
             live += !connection_finished(thread->connections[i]);
         }
         publish_progress(thread, now_ns, false);

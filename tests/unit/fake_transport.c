@@ -29,6 +29,7 @@ static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static stored_value store[STORE_SLOTS];
 static fake_server_behaviour behaviour;
 static uint64_t commands_seen;
+static int connecting_now, connecting_peak; /* under store_lock */
 
 struct transport_connection {
     transport_watch watch;
@@ -39,6 +40,7 @@ struct transport_connection {
     resp_buffer replies;
     transport_counters counters;
     int64_t replies_made;
+    int connecting_ticks_left;
 };
 
 fake_server_behaviour fake_server_well_behaved(void)
@@ -62,6 +64,24 @@ void fake_server_reset(const fake_server_behaviour *new_behaviour)
     }
     behaviour = *new_behaviour;
     commands_seen = 0;
+    connecting_now = connecting_peak = 0;
+    pthread_mutex_unlock(&store_lock);
+}
+
+int fake_server_connecting_peak(void)
+{
+    pthread_mutex_lock(&store_lock);
+    int peak = connecting_peak;
+    pthread_mutex_unlock(&store_lock);
+    return peak;
+}
+
+static void connecting_changed(int change)
+{
+    pthread_mutex_lock(&store_lock);
+    connecting_now += change;
+    if (connecting_now > connecting_peak)
+        connecting_peak = connecting_now;
     pthread_mutex_unlock(&store_lock);
 }
 
@@ -183,6 +203,11 @@ static transport_connection *fake_open(const transport_options *options, int epo
     connection->requests = resp_reader_create(NULL);
     resp_buffer_init(&connection->replies);
     connection->state = TRANSPORT_READY;
+    if (behaviour.connecting_ticks > 0) {
+        connection->state = TRANSPORT_CONNECTING;
+        connection->connecting_ticks_left = behaviour.connecting_ticks;
+        connecting_changed(1);
+    }
     connection->watch = (transport_watch){.transport = &fake_transport,
                                           .connection = connection,
                                           .owner = options->owner,
@@ -203,6 +228,10 @@ static int fake_handle_event(transport_connection *connection, transport_watch *
 static int fake_tick(transport_connection *connection, int64_t now_ns)
 {
     (void)now_ns;
+    if (connection->state == TRANSPORT_CONNECTING && --connection->connecting_ticks_left == 0) {
+        connection->state = TRANSPORT_READY;
+        connecting_changed(-1);
+    }
     return connection->state == TRANSPORT_READY ? 0 : -1;
 }
 

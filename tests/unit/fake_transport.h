@@ -24,6 +24,7 @@ typedef struct fake_server_behaviour {
     int refuse_sets;               /* answer every SET with an -OOM error */
     size_t largest_read;           /* bytes per read at most; 0: no limit */
     size_t largest_write;          /* bytes accepted per write at most; 0: no limit */
+    int connecting_ticks;          /* a new connection is ready after this many ticks */
 } fake_server_behaviour;
 
 extern const transport fake_transport;
@@ -34,5 +35,7 @@ void fake_server_reset(const fake_server_behaviour *behaviour);
 fake_server_behaviour fake_server_well_behaved(void);
 /* Commands the fake has answered or swallowed, over all connections. */
 uint64_t fake_server_commands_seen(void);
+/* The most connections that were connecting at the same time since the reset. */
+int fake_server_connecting_peak(void);
 
 #endif

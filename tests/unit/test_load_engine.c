@@ -205,6 +205,24 @@ static void test_idle_connections_wait_before_the_load(void **state)
     assert_true(results->elapsed_seconds < wall - 0.25);
 }
 
+static void test_connections_are_opened_a_few_at_a_time_and_all_take_part(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour slow_to_connect = fake_server_well_behaved();
+    slow_to_connect.connecting_ticks = 1;
+    misbehave(&slow_to_connect);
+    fixture->params.connections = 12;
+    fixture->params.request_limit = 1200;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 1200);
+    /* One event loop: never more than 4 connecting at once, as valkey-benchmark, which
+     * connects one client at a time, never floods the server with requests either. */
+    assert_int_equal(fake_server_connecting_peak(), 4);
+    for (size_t i = 0; i < 12; i++)
+        assert_true(results->connections[i].progress.requests_sent > 0);
+}
+
 static void test_value_sizes_from_a_list_survive_tiny_reads_and_writes(void **state)
 {
     engine_fixture *fixture = *state;
@@ -448,6 +466,7 @@ int main(void)
 #define ENGINE_TEST(name) cmocka_unit_test_setup_teardown(name, create_fixture, destroy_fixture)
     const struct CMUnitTest tests[] = {
         ENGINE_TEST(test_request_limit_is_met_exactly_and_the_counts_add_up),
+        ENGINE_TEST(test_connections_are_opened_a_few_at_a_time_and_all_take_part),
         ENGINE_TEST(test_value_sizes_from_a_list_survive_tiny_reads_and_writes),
         ENGINE_TEST(test_corrupted_value_fails_the_connection_naming_key_and_offset),
         ENGINE_TEST(test_nil_for_an_acknowledged_key_is_a_verify_error),
