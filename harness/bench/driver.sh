@@ -3,11 +3,18 @@
 # valkey-benchmark --rdma, side by side in one run against one valkey-server
 # (io-threads 2), alternating the two tools, plus ib_write_bw -R at the large sizes.
 # Prints a table and ends with: ratio_min=X link_ratio_min=Y rss_ok=yes|no
+# A server that dies during a run is reported in the cell ("server crashed during ours /
+# vbench"), its log kept, and a fresh one started for the runs after it; cells whose
+# ratio could not be measured are left out of ratio_min and counted in server_crashes.
 # Figures are ratios measured in the same run; absolute numbers under emulation mean
 # little. Every command is started from an argument list; nothing is evaluated.
 set -u
 build=$1
 rounds=${BENCH_ROUNDS:-2}
+# By hand: BENCH_ONLY="c=50 P=16" runs only the cells whose name contains it.
+only=${BENCH_ONLY:-}
+# No run takes a minute even under emulation; a hung tool must not hang the bench.
+run_bound=300
 load=$build/drivers/valkey-load
 address=$TESTBED_ADDRESS
 port=6390
@@ -53,7 +60,7 @@ median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else prin
 ours() {
     local ratio=1:0
     [ "$1" = get ] && ratio=0:1
-    /usr/bin/time -f '%M' -o "$work/rss" "$load" --transport rdma --host "$address" \
+    timeout "$run_bound" /usr/bin/time -f '%M' -o "$work/rss" "$load" --transport rdma --host "$address" \
         --port "$port" --connections "$3" --threads 2 --pipeline "$4" --requests "$5" \
         --keyspace 1000 --key-prefix "key:" --value-size "$2" --ratio "$ratio" --stall 60 \
         > "$work/ours.out" 2>&1
@@ -63,7 +70,7 @@ ours() {
 
 # theirs OP SIZE CONNECTIONS PIPELINE REQUESTS -> ops_per_s
 theirs() {
-    "$VALKEY_BENCHMARK" --rdma -h "$address" -p "$port" -t "$1" -d "$2" -c "$3" --threads 2 \
+    timeout "$run_bound" "$VALKEY_BENCHMARK" --rdma -h "$address" -p "$port" -t "$1" -d "$2" -c "$3" --threads 2 \
         -P "$4" -n "$5" -r 1000 --csv -q 2> /dev/null |
         awk -F'"' 'NR>1 && $2 != "" {print $4; exit}'
 }
@@ -88,47 +95,81 @@ printf '%-30s %12s %12s %7s %10s %10s %7s %10s\n' cell ours_ops/s vbench_ops/s r
 ratio_min=
 link_ratio_min=
 rss_ok=yes
+server_crashes=0
+# prefill OP SIZE: GET cells read keys a SET wrote first.
+prefill() {
+    [ "$1" = get ] || return 0
+    "$load" --transport rdma --host "$address" --port "$port" --connections 4 --pipeline 8 \
+        --sequential --keyspace 1000 --requests 1000 --key-prefix "key:" --value-size "$2" \
+        --ratio 1:0 > /dev/null 2>&1
+}
+# After a run: if the server died, keep its log, note who was running and start afresh.
+check_server() { # CELL TOOL
+    kill -0 "$server_pid" 2>/dev/null && return 0
+    wait "$server_pid" 2>/dev/null
+    keep_server_log "$1 $2"
+    crashed_during+=("$2")
+    server_pid=
+    start_server || exit 125
+    prefill "$op" "$size"
+    return 1
+}
 run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
     local op=$1 size=$2 connections=$3 pipeline=$4 requests=$5 with_link=$6
     local cell="$op ${size}B c=$connections P=$pipeline"
+    [ -n "$only" ] && [[ "$cell" != *"$only"* ]] && return 0
     start_server || exit 125
-    if [ "$op" = get ]; then
-        "$load" --transport rdma --host "$address" --port "$port" --connections 4 --pipeline 8 \
-            --sequential --keyspace 1000 --requests 1000 --key-prefix "key:" --value-size "$size" \
-            --ratio 1:0 > /dev/null 2>&1
-    fi
-    local ours_ops=() ours_mb=() theirs_ops=() peak=0
+    prefill "$op" "$size"
+    local ours_ops=() ours_mb=() theirs_ops=() peak=0 o m r t
+    crashed_during=()
     for _ in $(seq 1 "$rounds"); do
+        o='' m='' r=''
         read -r o m r < <(ours "$op" "$size" "$connections" "$pipeline" "$requests")
-        ours_ops+=("$o"); ours_mb+=("$m")
         [ "${r:-0}" -gt "$peak" ] && peak=$r
-        theirs_ops+=("$(theirs "$op" "$size" "$connections" "$pipeline" "$requests")")
+        # A run that failed or met a dying server is no measurement.
+        if check_server "$cell" ours; then
+            if awk -v v="${o:-0}" 'BEGIN { exit !(v > 0) }'; then
+                ours_ops+=("$o"); ours_mb+=("$m")
+            else
+                keep_server_log "$cell ours"
+            fi
+        fi
+        t=$(theirs "$op" "$size" "$connections" "$pipeline" "$requests")
+        if check_server "$cell" vbench && [ -n "$t" ]; then
+            theirs_ops+=("$t")
+        fi
     done
-    if ! kill -0 "$server_pid" 2>/dev/null || [ "${o:-0}" = 0 ] || [ -z "${theirs_ops[0]}" ]; then
-        keep_server_log "$cell"
-    fi
     stop_server
-    local o t m ratio link_mb="-" link_ratio="-"
-    o=$(printf '%s\n' "${ours_ops[@]}" | median)
-    t=$(printf '%s\n' "${theirs_ops[@]}" | median)
-    m=$(printf '%s\n' "${ours_mb[@]}" | median)
-    ratio=$(awk -v a="$o" -v b="$t" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }')
-    if [ "$with_link" = yes ]; then
+    local note=""
+    if [ "${#crashed_during[@]}" -gt 0 ]; then
+        note="server crashed during: ${crashed_during[*]}"
+        server_crashes=$(( server_crashes + ${#crashed_during[@]} ))
+    fi
+    local ratio="-" link_mb="-" link_ratio="-"
+    o=$(printf '%s\n' "${ours_ops[@]}" | grep . | median)
+    t=$(printf '%s\n' "${theirs_ops[@]}" | grep . | median)
+    m=$(printf '%s\n' "${ours_mb[@]}" | grep . | median)
+    if [ -n "$o" ] && [ -n "$t" ]; then
+        ratio=$(awk -v a="$o" -v b="$t" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }')
+        if [ -z "$ratio_min" ] || awk -v a="$ratio" -v b="$ratio_min" 'BEGIN { exit !(a < b) }'; then
+            ratio_min=$ratio
+        fi
+    else
+        [ -z "$note" ] && note="no measurement (see the kept logs)"
+    fi
+    if [ "$with_link" = yes ] && [ -n "$m" ]; then
         link_mb=$(link "$size")
         link_ratio=$(awk -v a="$m" -v b="$link_mb" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }')
         if [ -z "$link_ratio_min" ] || awk -v a="$link_ratio" -v b="$link_ratio_min" 'BEGIN { exit !(a < b) }'; then
             link_ratio_min=$link_ratio
         fi
     fi
-    if [ -z "$ratio_min" ] || awk -v a="$ratio" -v b="$ratio_min" 'BEGIN { exit !(a < b) }'; then
-        ratio_min=$ratio
-    fi
     # Bound: connections x 2 x receive buffer (1 MiB) + 32 MiB, in KiB.
     local bound=$(( connections * 2 * 1024 + 32 * 1024 ))
     [ "$peak" -gt "$bound" ] && rss_ok=no
-    printf '%-30s %12s %12s %7s %10s %10s %7s %8sMiB\n' \
-        "$cell" "$o" "$t" "$ratio" "$m" "$link_mb" "$link_ratio" \
-        "$(( peak / 1024 ))"
+    printf '%-30s %12s %12s %7s %10s %10s %7s %8sMiB %s\n' \
+        "$cell" "${o:--}" "${t:--}" "$ratio" "${m:--}" "$link_mb" "$link_ratio" \
+        "$(( peak / 1024 ))" "$note"
 }
 
 for op in set get; do
@@ -141,4 +182,5 @@ for op in set get; do
 done
 run_cell set 1000000 2 1 60 yes
 run_cell set 10000000 2 1 8 yes
+echo "server_crashes=$server_crashes"
 echo "ratio_min=$ratio_min link_ratio_min=$link_ratio_min rss_ok=$rss_ok"
