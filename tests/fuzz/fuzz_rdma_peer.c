@@ -35,7 +35,7 @@
 
 /* The transport posts this many receives (RDMA_RECEIVE_SLOTS); the hardware consumes
  * them in the order they were posted, and each is reposted to the same slot. */
-#define RECEIVE_SLOTS 1024
+#define RECEIVE_SLOTS 511
 /* The smallest receive buffer the transport accepts; the program adds up to 64 KiB. */
 #define MIN_RX_BYTES 64
 /* An application read or write moves at most this much per call. */
