@@ -32,18 +32,22 @@ trap cleanup EXIT
 # under results/ when something went wrong.
 start_server() {
     stop_server
-    rm -f "$work/serve.out"
+    # The server appends to its log: a fresh one per server, so a crash is its own.
+    rm -f "$work/serve.out" "$work/server.log"
     "$build/harness/valkey-rdma-harness" inside serve 2 "$port" "$work" > "$work/serve.out" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do grep -q '^ready' "$work/serve.out" && return 0; sleep 0.1; done
     echo "bench: the server did not start"; cat "$work/serve.out"
     return 1
 }
-stop_server() {
-    [ -z "$server_pid" ] && return
+stop_server_keeping_pid() {
     kill -TERM "$server_pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$server_pid" 2>/dev/null
+}
+stop_server() {
+    [ -z "$server_pid" ] && return
+    stop_server_keeping_pid
     wait "$server_pid" 2>/dev/null
     server_pid=
 }
@@ -104,8 +108,13 @@ prefill() {
         --ratio 1:0 > /dev/null 2>&1
 }
 # After a run: if the server died, keep its log, note who was running and start afresh.
+# A crashing server can take many seconds to exit (its crash report runs a memory test),
+# so its log saying so counts as dead too.
 check_server() { # CELL TOOL
-    kill -0 "$server_pid" 2>/dev/null && return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        grep -q 'crashed by signal' "$work/server.log" 2>/dev/null || return 0
+        stop_server_keeping_pid
+    fi
     wait "$server_pid" 2>/dev/null
     keep_server_log "$1 $2"
     crashed_during+=("$2")
