@@ -60,6 +60,11 @@
  * writes. A quarter of the server's default still moves a 1 MB value in four writes
  * and saves 768 KiB of pinned memory per connection. */
 #define RDMA_TX_RING_BYTES ((uint32_t)256 << 10)
+/* The largest single write: a quarter of the ring, so that four are in flight and each
+ * completion frees room for the next while the others are on the wire. One write of
+ * the whole ring would wait for its own completion before the next could start, which
+ * halved the throughput of 1 MB values. */
+#define RDMA_TX_WRITE_MAX_BYTES (RDMA_TX_RING_BYTES / RDMA_TX_RING_SIGNALS_PER_RING)
 /* Address and route resolution each get this long. The reference client uses 100 ms;
  * soft-RoCE in an emulated VM needs more, and ARP on a cold cache can take a second. */
 #define RDMA_RESOLVE_TIMEOUT_MS 2000
@@ -752,11 +757,11 @@ static int post_write(transport_connection *connection, const uint8_t *data, uin
     uint8_t *staged = connection->tx_buffer + connection->tx_ring.head;
     memcpy(staged, data, count);
     bool signalled;
-    uint64_t sequence = rdma_send_queue_post(
-        &connection->send_queue, rdma_tx_ring_needs_signal(&connection->tx_ring, count), &signalled);
-    struct ibv_sge sge = {.addr = (uintptr_t)staged,
-                          .length = count,
-                          .lkey = connection->tx_mr->lkey};
+    uint64_t sequence =
+        rdma_send_queue_post(&connection->send_queue,
+                             rdma_tx_ring_needs_signal(&connection->tx_ring, count), &signalled);
+    struct ibv_sge sge = {
+        .addr = (uintptr_t)staged, .length = count, .lkey = connection->tx_mr->lkey};
     struct ibv_send_wr request = {
         .wr_id = sequence,
         .sg_list = &sge,
@@ -791,6 +796,8 @@ static ssize_t rdma_write(transport_connection *connection, const void *buffer, 
         uint32_t room = rdma_tx_ring_room(&connection->tx_ring);
         if (room < count)
             count = room;
+        if (count > RDMA_TX_WRITE_MAX_BYTES)
+            count = RDMA_TX_WRITE_MAX_BYTES;
         if (count == 0 || !rdma_send_queue_can_post(&connection->send_queue, false))
             break;
         if (post_write(connection, data + written, count) != 0)

@@ -344,19 +344,22 @@ static void a_write_larger_than_the_send_ring_waits_for_its_completion(void **st
     connect_fully(f, 0, 1 << 20);
     static char value[300 << 10];
     memset(value, 'v', sizeof(value));
-    /* The ring holds 256 KiB: one write of all of it, signalled so its room comes back. */
+    /* The ring holds 256 KiB: four signalled writes of a quarter each fill it. */
     assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 256 << 10);
-    fake_send first = fake.sends[1];
-    assert_true(first.signalled);
-    assert_int_equal(first.imm_host_order, 256 << 10);
+    assert_int_equal(fake.send_count, 1 + 4);
+    for (int i = 1; i <= 4; i++) {
+        assert_true(fake.sends[i].signalled);
+        assert_int_equal(fake.sends[i].imm_host_order, 64 << 10);
+        assert_true(fake.sends[i].remote_addr ==
+                    SERVER_BUFFER_ADDR + (uint64_t)(i - 1) * (64 << 10));
+    }
     assert_int_equal(transport_rdma.write(f->connection, value, 44 << 10), 0);
+    /* The first quarter's completion frees it, while the other three are in flight. */
     fake_completion(&(struct ibv_wc){
-        .wr_id = first.wr_id, .status = IBV_WC_SUCCESS, .opcode = IBV_WC_RDMA_WRITE});
+        .wr_id = fake.sends[1].wr_id, .status = IBV_WC_SUCCESS, .opcode = IBV_WC_RDMA_WRITE});
     pump(f);
-    /* The rest lands after the first in the server's buffer, from the ring's start. */
-    assert_int_equal(transport_rdma.write(f->connection, value, 44 << 10), 44 << 10);
-    assert_true(fake.sends[2].remote_addr == SERVER_BUFFER_ADDR + (256 << 10));
-    assert_int_equal(fake.sends[2].imm_host_order, 44 << 10);
+    assert_int_equal(transport_rdma.write(f->connection, value, 100 << 10), 64 << 10);
+    assert_true(fake.sends[5].remote_addr == SERVER_BUFFER_ADDR + (256 << 10));
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
 }
 
