@@ -42,6 +42,10 @@
 /* One connection may not hog its loop: after this many chunks the others get a turn,
  * and the loop comes back without sleeping. */
 #define READ_CHUNKS_PER_PASS 64
+/* A protocol error quotes this many received bytes either side of the refused one; the
+ * excerpt must fit the error text with the parser's message before it. */
+#define PROTOCOL_EXCERPT_CONTEXT 10
+#define PROTOCOL_EXCERPT_BYTES 112
 /* Connections of one event loop that may be connecting at once; the next opens when one
  * settles. valkey-benchmark and libvalkey connect one client at a time (a blocking
  * connect) per thread; 50 RDMA connection requests at once made Valkey 9.1.2 fail
@@ -515,9 +519,18 @@ static int handle_reply(load_connection *connection, const resp_reply *reply, in
             count_error_reply(connection, reply);
             return 0;
         }
-        connection_fail(connection, LOAD_ERROR_PROTOCOL, "SET %s answered with a %s, not +OK",
+        /* Quote what came instead: a shifted or corrupted reply stream shows in it. */
+        char quoted[PROTOCOL_EXCERPT_BYTES] = "";
+        if (reply->string != NULL) {
+            resp_quote_bytes(quoted, sizeof(quoted), reply->string, reply->length,
+                             PROTOCOL_EXCERPT_CONTEXT * 2);
+        }
+        connection_fail(connection, LOAD_ERROR_PROTOCOL,
+                        "SET %s answered with a %s %s (reply stream at byte %" PRIu64
+                        "), not +OK",
                         key_name(connection->thread, request.key_index),
-                        resp_type_name(reply->type));
+                        resp_type_name(reply->type), quoted,
+                        resp_reader_position(connection->reader));
         return -1;
     }
 
@@ -567,6 +580,7 @@ static int receive(load_connection *connection, int64_t now_ns)
         if (received == 0) {
             return 0;
         }
+        uint64_t chunk_start = resp_reader_position(connection->reader);
         int fed = resp_reader_feed(connection->reader, thread->read_chunk, (size_t)received);
         /* Replies that were whole before a malformed byte still count. */
         resp_reply *reply = NULL;
@@ -578,8 +592,14 @@ static int receive(load_connection *connection, int64_t now_ns)
             }
         }
         if (fed != 0) {
-            connection_fail(connection, LOAD_ERROR_PROTOCOL, "%s",
-                            resp_reader_error(connection->reader));
+            /* The refused byte and its neighbours in this chunk: what a person needs to
+             * tell a shifted stream from a corrupted one. */
+            char excerpt[PROTOCOL_EXCERPT_BYTES];
+            uint64_t at = resp_reader_position(connection->reader) - chunk_start;
+            resp_describe_bytes(excerpt, sizeof(excerpt), thread->read_chunk, (size_t)received,
+                                (size_t)at, PROTOCOL_EXCERPT_CONTEXT);
+            connection_fail(connection, LOAD_ERROR_PROTOCOL, "%s; received %s",
+                            resp_reader_error(connection->reader), excerpt);
             return -1;
         }
     }

@@ -86,6 +86,118 @@ resp_reader *resp_reader_create(const resp_reader_options *options)
     return reader;
 }
 
+/* Appends text while it fits whole; returns false once it does not. */
+static bool append_fitting(char *out, size_t out_size, size_t *length, const char *text)
+{
+    size_t add = strlen(text);
+    if (*length + add + 1 > out_size) {
+        return false;
+    }
+    memcpy(out + *length, text, add + 1);
+    *length += add;
+    return true;
+}
+
+static void escape_byte(unsigned char byte, char text[8])
+{
+    switch (byte) {
+    case '\r':
+        strcpy(text, "\\r");
+        return;
+    case '\n':
+        strcpy(text, "\\n");
+        return;
+    case '"':
+        strcpy(text, "\\\"");
+        return;
+    case '\\':
+        strcpy(text, "\\\\");
+        return;
+    default:
+        if (byte >= 0x20 && byte < 0x7f) {
+            text[0] = (char)byte;
+            text[1] = '\0';
+        } else {
+            snprintf(text, 8, "\\x%02x", byte);
+        }
+    }
+}
+
+void resp_quote_bytes(char *out, size_t out_size, const void *data, size_t size, size_t limit)
+{
+    if (out_size == 0) {
+        return;
+    }
+    out[0] = '\0';
+    const unsigned char *bytes = data;
+    size_t length = 0;
+    size_t shown = size < limit ? size : limit;
+    char text[8];
+    if (!append_fitting(out, out_size, &length, "\"")) {
+        return;
+    }
+    for (size_t i = 0; i < shown; i++) {
+        escape_byte(bytes[i], text);
+        if (!append_fitting(out, out_size, &length, text)) {
+            return;
+        }
+    }
+    append_fitting(out, out_size, &length, shown < size ? "\"..." : "\"");
+}
+
+void resp_describe_bytes(char *out, size_t out_size, const void *data, size_t size, size_t at,
+                         size_t context)
+{
+    if (out_size == 0) {
+        return;
+    }
+    out[0] = '\0';
+    const unsigned char *bytes = data;
+    if (at > size) {
+        at = size;
+    }
+    size_t start = at > context ? at - context : 0;
+    size_t end = size - at > context + 1 ? at + context + 1 : size;
+    size_t length = 0;
+    char text[8];
+    if (start < at) {
+        if (!append_fitting(out, out_size, &length, start > 0 ? "...\"" : "\"")) {
+            return;
+        }
+        for (size_t i = start; i < at; i++) {
+            escape_byte(bytes[i], text);
+            if (!append_fitting(out, out_size, &length, text)) {
+                return;
+            }
+        }
+        if (!append_fitting(out, out_size, &length, "\" ")) {
+            return;
+        }
+    }
+    if (at == size) {
+        append_fitting(out, out_size, &length, "[end]");
+        return;
+    }
+    escape_byte(bytes[at], text);
+    if (!append_fitting(out, out_size, &length, "[") ||
+        !append_fitting(out, out_size, &length, text) ||
+        !append_fitting(out, out_size, &length, "]")) {
+        return;
+    }
+    if (at + 1 < end) {
+        if (!append_fitting(out, out_size, &length, " \"")) {
+            return;
+        }
+        for (size_t i = at + 1; i < end; i++) {
+            escape_byte(bytes[i], text);
+            if (!append_fitting(out, out_size, &length, text)) {
+                return;
+            }
+        }
+        append_fitting(out, out_size, &length, end < size ? "\"..." : "\"");
+    }
+}
+
 void resp_reply_free(resp_reply *reply)
 {
     if (reply == NULL) {

@@ -84,8 +84,18 @@ int resp_reader_feed(resp_reader *reader, const void *data, size_t size);
 resp_status resp_reader_next(resp_reader *reader, resp_reply **out);
 /* The sticky error line, or NULL while the stream is well formed. */
 const char *resp_reader_error(const resp_reader *reader);
-/* Bytes consumed from the stream so far, for callers that report positions. */
+/* Bytes consumed from the stream so far, for callers that report positions. After a
+ * failure it is the offset of the byte that was refused. */
 uint64_t resp_reader_position(const resp_reader *reader);
+/* Writes into out a short printable excerpt of data around data[at]: up to `context`
+ * bytes either side, the byte at `at` between brackets, CR/LF/quote/backslash escaped and
+ * other non-printable bytes as \xNN, e.g. `"abc\r" [\n] "$3"`. Stops before it would
+ * overflow out, which is always NUL-terminated. at == size marks the end of data. */
+/* Writes into out the first `limit` bytes of data, escaped as above, between quotes,
+ * with "..." after the closing quote when data is longer. */
+void resp_quote_bytes(char *out, size_t out_size, const void *data, size_t size, size_t limit);
+void resp_describe_bytes(char *out, size_t out_size, const void *data, size_t size, size_t at,
+                         size_t context);
 
 void resp_reply_free(resp_reply *reply);
 /* "simple string", "bulk string", ... for messages. */

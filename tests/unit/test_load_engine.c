@@ -336,7 +336,7 @@ static void test_garbage_from_the_server_is_a_protocol_error(void **state)
     assert_int_equal(results->replies, 5);
     assert_string_equal(results->connections[0].progress.error,
                         "connection 0 (fake 127.0.0.1:6379): RESP byte 25: unknown reply type "
-                        "byte 0x21");
+                        "byte 0x21; received [!] \"garbage\\r\\n\"");
 }
 
 static void test_refused_connection_is_a_connect_error_and_others_are_unaffected(void **state)

@@ -439,6 +439,38 @@ static void test_written_command_reads_back_as_the_same_arguments(void **state)
     resp_buffer_free(&buffer);
 }
 
+static void test_byte_excerpt_marks_the_refused_byte_and_escapes(void **state)
+{
+    (void)state;
+    const char data[] = "0123456789$256\r\nAB\x01\"\\CDEFGHIJKLMNOP";
+    char out[128];
+    resp_describe_bytes(out, sizeof(out), data, sizeof(data) - 1, 16, 4);
+    assert_string_equal(out, "...\"56\\r\\n\" [A] \"B\\x01\\\"\\\\\"...");
+}
+
+static void test_byte_excerpt_at_the_edges_and_in_a_small_buffer(void **state)
+{
+    (void)state;
+    char out[64];
+    resp_describe_bytes(out, sizeof(out), "xy", 2, 0, 8);
+    assert_string_equal(out, "[x] \"y\"");
+    resp_describe_bytes(out, sizeof(out), "xy", 2, 2, 8);
+    assert_string_equal(out, "\"xy\" [end]");
+    resp_describe_bytes(out, sizeof(out), "xy", 2, 1, 8);
+    assert_string_equal(out, "\"x\" [y]");
+    /* Too small for the whole excerpt: cut at a whole piece, still terminated. */
+    char tiny[6];
+    resp_describe_bytes(tiny, sizeof(tiny), "abcdef", 6, 3, 8);
+    assert_string_equal(tiny, "\"abc");
+    resp_describe_bytes(tiny, 0, "abcdef", 6, 3, 8);
+    resp_quote_bytes(out, sizeof(out), "O\rK", 3, 8);
+    assert_string_equal(out, "\"O\\rK\"");
+    resp_quote_bytes(out, sizeof(out), "abcdef", 6, 4);
+    assert_string_equal(out, "\"abcd\"...");
+    resp_quote_bytes(out, sizeof(out), "", 0, 4);
+    assert_string_equal(out, "\"\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +486,8 @@ int main(void)
         cmocka_unit_test(test_destroying_a_reader_mid_reply_frees_everything),
         cmocka_unit_test(test_command_encodes_to_the_protocol_bytes),
         cmocka_unit_test(test_command_too_large_for_the_buffer_writes_nothing),
+        cmocka_unit_test(test_byte_excerpt_marks_the_refused_byte_and_escapes),
+        cmocka_unit_test(test_byte_excerpt_at_the_edges_and_in_a_small_buffer),
         cmocka_unit_test(test_binary_and_empty_arguments_are_length_prefixed),
         cmocka_unit_test(test_output_buffer_appends_and_drains_from_the_front),
         cmocka_unit_test(test_unused_buffer_has_nothing_pending_and_no_data),
