@@ -338,6 +338,19 @@ static const char *wire_error(const load_connection *connection)
     return error != NULL && error[0] != '\0' ? error : "no reason given by the transport";
 }
 
+/* How a failed wire is counted: a peer that broke the wire's own protocol is a protocol
+ * error, like bad RESP; anything else is counted as `otherwise` says. */
+static load_error_class wire_failure_class(const load_connection *connection,
+                                           load_error_class otherwise)
+{
+    const transport *wire_type = connection->wire_type;
+    if (wire_type->failure != NULL &&
+        wire_type->failure(connection->wire) == TRANSPORT_FAILURE_PROTOCOL) {
+        return LOAD_ERROR_PROTOCOL;
+    }
+    return otherwise;
+}
+
 static bool engine_may_issue(load_engine *engine, int64_t now_ns)
 {
     if (atomic_load(&engine->stop_requested) || atomic_load(&engine->issuing_over)) {
@@ -406,14 +419,17 @@ static void connection_reconnect(load_connection *connection, bool abrupt, int64
  * server to drop connections (CLIENT KILL), in which case the connection comes back. */
 static void connection_wire_lost(load_connection *connection, const char *reason, int64_t now_ns)
 {
-    if (connection->engine->params.server_disconnects_expected &&
+    load_error_class error_class = wire_failure_class(
+        connection, connection->was_ready ? LOAD_ERROR_TRANSPORT : LOAD_ERROR_CONNECT);
+    /* A peer that broke the wire protocol is no expected disconnect: never reconnect. */
+    if (error_class != LOAD_ERROR_PROTOCOL &&
+        connection->engine->params.server_disconnects_expected &&
         (connection->was_ready || ++connection->failed_reconnects <= RECONNECT_ATTEMPTS_MAX)) {
         connection->result.server_disconnects++;
         connection_reconnect(connection, false, now_ns);
         return;
     }
-    connection_fail(connection, connection->was_ready ? LOAD_ERROR_TRANSPORT : LOAD_ERROR_CONNECT,
-                    "%s", reason);
+    connection_fail(connection, error_class, "%s", reason);
 }
 
 static void record_second(load_thread *thread, int64_t now_ns, uint64_t value_bytes)

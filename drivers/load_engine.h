@@ -50,7 +50,8 @@
 typedef enum load_error_class {
     LOAD_ERROR_NONE,
     LOAD_ERROR_CONNECT,   /* never became ready */
-    LOAD_ERROR_PROTOCOL,  /* the server's bytes were not the RESP we expected */
+    LOAD_ERROR_PROTOCOL,  /* the server's bytes were not the RESP we expected, or it broke
+                             the wire's own protocol (RDMA control messages, buffer bounds) */
     LOAD_ERROR_TRANSPORT, /* the wire failed or closed after it was ready */
     LOAD_ERROR_STALL,     /* requests outstanding and no reply for stall_seconds */
     LOAD_ERROR_VERIFY,    /* a GET returned bytes that no SET wrote */

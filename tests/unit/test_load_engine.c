@@ -339,6 +339,40 @@ static void test_garbage_from_the_server_is_a_protocol_error(void **state)
                         "byte 0x21");
 }
 
+static void test_a_peer_breaking_the_wire_protocol_ends_only_its_connection(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.break_wire_protocol_on_connection = 2;
+    misbehave(&behaviour);
+    fixture->params.connections = 3;
+    fixture->params.pipeline_depth = 4;
+    fixture->params.request_limit = 300;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 1);
+    assert_int_equal(results->errors[LOAD_ERROR_PROTOCOL], 1);
+    assert_int_equal(results->errors[LOAD_ERROR_TRANSPORT], 0);
+    size_t done = 0;
+    uint64_t replies_of_the_others = 0;
+    for (size_t i = 0; i < results->connection_count; i++) {
+        const load_connection_progress *progress = &results->connections[i].progress;
+        if (progress->state == LOAD_CONNECTION_FAILED) {
+            assert_int_equal(progress->error_class, LOAD_ERROR_PROTOCOL);
+            assert_int_equal(progress->replies, 0);
+            assert_contains(progress->error, "unknown opcode");
+            continue;
+        }
+        assert_int_equal(progress->state, LOAD_CONNECTION_DONE);
+        assert_int_equal(progress->replies, progress->requests_sent);
+        replies_of_the_others += progress->replies;
+        done++;
+    }
+    assert_int_equal(done, 2);
+    /* The others carried on to the end: every request the bad one did not take. */
+    assert_int_equal(results->replies, replies_of_the_others);
+    assert_int_equal(results->replies + results->connections[1].progress.requests_sent, 300);
+}
+
 static void test_refused_connection_is_a_connect_error_and_others_are_unaffected(void **state)
 {
     engine_fixture *fixture = *state;
@@ -473,6 +507,7 @@ int main(void)
         ENGINE_TEST(test_error_replies_are_counted_without_ending_the_connection),
         ENGINE_TEST(test_silent_server_is_reported_as_a_stall_by_name),
         ENGINE_TEST(test_garbage_from_the_server_is_a_protocol_error),
+        ENGINE_TEST(test_a_peer_breaking_the_wire_protocol_ends_only_its_connection),
         ENGINE_TEST(test_refused_connection_is_a_connect_error_and_others_are_unaffected),
         ENGINE_TEST(test_progress_is_readable_while_running_and_stop_ends_the_run),
         ENGINE_TEST(test_duration_ends_the_run_and_rate_limit_paces_it),
