@@ -39,6 +39,12 @@
 #define LOOP_WAIT_BUSY_MS 1
 #define EPOLL_EVENTS_PER_WAIT 64
 #define READ_CHUNK_BYTES ((size_t)256 << 10)
+/* Requests are encoded for the wire only while less than this waits to be written. The
+ * pipeline depth counts requests in flight, not bytes: 512 SETs of 16 MiB encoded at once
+ * would be 8 GiB per connection. So a connection's output holds at most this plus one
+ * request, whatever the depth; 1 MiB matches the server's default RDMA receive buffer,
+ * what one RDMA write round can carry anyway. */
+#define OUTPUT_BUDGET_BYTES ((size_t)1 << 20)
 /* One connection may not hog its loop: after this many chunks the others get a turn,
  * and the loop comes back without sleeping. */
 #define READ_CHUNKS_PER_PASS 64
@@ -95,6 +101,7 @@ typedef struct load_connection {
     int failed_reconnects;              /* in a row, before the wire became ready */
     atomic_bool kill_requested;         /* set by the churn schedule, taken by the owner */
     transport_counters earlier_wires;   /* counters of the wires it had before this one */
+    bool output_budget_reached;         /* issue_requests stopped at OUTPUT_BUDGET_BYTES */
     load_connection_result result;      /* private to the thread */
     load_connection_progress published; /* under engine->lock */
 } load_connection;
@@ -652,7 +659,12 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
     load_engine *engine = connection->engine;
     load_thread *thread = connection->thread;
     const load_engine_params *params = &engine->params;
+    connection->output_budget_reached = false;
     while (connection->pending_count < (size_t)params->pipeline_depth) {
+        if (resp_buffer_pending(&connection->output) >= OUTPUT_BUDGET_BYTES) {
+            connection->output_budget_reached = true;
+            return 0;
+        }
         if (!engine_may_issue(engine, now_ns)) {
             return 0;
         }
@@ -705,6 +717,14 @@ static int flush_output(load_connection *connection, int64_t now_ns)
     return 0;
 }
 
+static void note_output_peak(load_connection *connection)
+{
+    uint64_t pending = resp_buffer_pending(&connection->output);
+    if (pending > connection->result.peak_output_bytes) {
+        connection->result.peak_output_bytes = pending;
+    }
+}
+
 /* One pass over one connection: tick, follow the wire's state, read, issue, write, and
  * judge stalls. */
 static void connection_service(load_connection *connection, int64_t now_ns)
@@ -751,16 +771,25 @@ static void connection_service(load_connection *connection, int64_t now_ns)
     if (receive(connection, now_ns) != 0) {
         return;
     }
-    if (progress->state == LOAD_CONNECTION_RUNNING && load_has_begun(engine, now_ns)) {
-        if (issue_requests(connection, now_ns) != 0) {
+    /* Issue and write in rounds of at most the output budget; the next round starts only
+     * once the wire has taken all of the last, within this pass. */
+    for (;;) {
+        if (progress->state == LOAD_CONNECTION_RUNNING && load_has_begun(engine, now_ns)) {
+            if (issue_requests(connection, now_ns) != 0) {
+                return;
+            }
+            note_output_peak(connection);
+            if (!engine_may_issue(engine, now_ns)) {
+                progress->state = LOAD_CONNECTION_DRAINING;
+            }
+        }
+        if (flush_output(connection, now_ns) != 0) {
             return;
         }
-        if (!engine_may_issue(engine, now_ns)) {
-            progress->state = LOAD_CONNECTION_DRAINING;
+        if (!connection->output_budget_reached || resp_buffer_pending(&connection->output) > 0 ||
+            progress->state != LOAD_CONNECTION_RUNNING) {
+            break;
         }
-    }
-    if (flush_output(connection, now_ns) != 0) {
-        return;
     }
     if (progress->state == LOAD_CONNECTION_DRAINING && connection->pending_count == 0) {
         connection_done(connection);

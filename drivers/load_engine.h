@@ -12,6 +12,9 @@
  * - A connection with requests outstanding and no reply for `stall_seconds` is failed
  *   as stalled. Together with the transport's connect timeout, that bounds how long any
  *   connection, and so the whole run, can take to finish after it is told to stop.
+ * - Memory is bounded per connection, whatever the pipeline depth: requests are encoded
+ *   only while less than 1 MiB of output waits for the wire (so at most 1 MiB plus one
+ *   request), and a reply is held whole only while it is being read (one at a time).
  * - Verify mode: SET values follow value_pattern.h for the key; a GET reply for a key
  *   whose SET was acknowledged before the GET was sent is checked byte by byte and a
  *   mismatch names the key and the first differing byte. GETs of keys not (yet) written
@@ -135,6 +138,9 @@ typedef struct load_connection_result {
     uint64_t churn_kills;        /* times churn killed this connection */
     uint64_t server_disconnects; /* expected drops by the server */
     uint64_t requests_lost;      /* outstanding when the connection was killed or dropped */
+    /* The most encoded request bytes that waited for the wire at once: at most the
+     * output budget (1 MiB) plus one request, whatever the pipeline depth. */
+    uint64_t peak_output_bytes;
     transport_counters counters; /* summed over every wire this connection had */
 } load_connection_result;
 

@@ -243,6 +243,25 @@ static void test_value_sizes_from_a_list_survive_tiny_reads_and_writes(void **st
     assert_true(results->verified_gets > 0);
 }
 
+static void test_a_deep_pipeline_of_large_values_holds_at_most_a_megabyte_of_output(void **state)
+{
+    engine_fixture *fixture = *state;
+    static const size_t sizes[] = {256 * 1024};
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.largest_write = 64 * 1024; /* the wire takes a little at a time */
+    misbehave(&behaviour);
+    fixture->params.value_sizes = (value_size_spec){.sizes = sizes, .size_count = 1};
+    fixture->params.pipeline_depth = 64; /* 16 MiB of SETs if all were encoded at once */
+    fixture->params.request_limit = 200;
+    fixture->params.set_fraction = 1.0;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 200);
+    uint64_t peak = results->connections[0].peak_output_bytes;
+    /* The 1 MiB budget, plus one SET (its value and a header of a few dozen bytes). */
+    assert_in_range(peak, 256 * 1024, (1 << 20) + 256 * 1024 + 64);
+}
+
 static void test_corrupted_value_fails_the_connection_naming_key_and_offset(void **state)
 {
     engine_fixture *fixture = *state;
@@ -502,6 +521,7 @@ int main(void)
         ENGINE_TEST(test_request_limit_is_met_exactly_and_the_counts_add_up),
         ENGINE_TEST(test_connections_are_opened_a_few_at_a_time_and_all_take_part),
         ENGINE_TEST(test_value_sizes_from_a_list_survive_tiny_reads_and_writes),
+        ENGINE_TEST(test_a_deep_pipeline_of_large_values_holds_at_most_a_megabyte_of_output),
         ENGINE_TEST(test_corrupted_value_fails_the_connection_naming_key_and_offset),
         ENGINE_TEST(test_nil_for_an_acknowledged_key_is_a_verify_error),
         ENGINE_TEST(test_error_replies_are_counted_without_ending_the_connection),
