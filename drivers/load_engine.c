@@ -45,6 +45,14 @@
  * request, whatever the depth; 1 MiB matches the server's default RDMA receive buffer,
  * what one RDMA write round can carry anyway. */
 #define OUTPUT_BUDGET_BYTES ((size_t)1 << 20)
+/* And all the connections of one event loop together encode only while less than this
+ * waits: 500 connections each holding one 16 MiB SET would be 8 GiB. Small requests never
+ * reach it (the server's buffer takes them as fast as they come: 250 connections with 512
+ * GETs each is about 5 MiB); large ones take turns. */
+#define THREAD_OUTPUT_BUDGET_BYTES ((size_t)32 << 20)
+/* An output buffer that grew past this for a large request is given back once drained,
+ * so a connection does not keep 16 MiB for the rest of the run. */
+#define OUTPUT_KEEP_BYTES ((size_t)2 << 20)
 /* One connection may not hog its loop: after this many chunks the others get a turn,
  * and the loop comes back without sleeping. */
 #define READ_CHUNKS_PER_PASS 64
@@ -125,10 +133,12 @@ struct load_thread {
     char *key_name;
     size_t key_name_capacity;
     int64_t last_publish_ns;
-    bool more_to_read;     /* a connection stopped reading early this pass */
-    bool output_waiting;   /* a write could not take everything */
-    bool rate_limited;     /* the limiter refused a request this pass */
-    int64_t next_churn_ns; /* thread 0 only: when the churn schedule next kills */
+    int64_t pending_output_bytes; /* over all its connections: see THREAD_OUTPUT_BUDGET_BYTES */
+    size_t service_start;         /* the pass starts here, so that budgets go round */
+    bool more_to_read;            /* a connection stopped reading early this pass */
+    bool output_waiting;          /* a write could not take everything */
+    bool rate_limited;            /* the limiter refused a request this pass */
+    int64_t next_churn_ns;        /* thread 0 only: when the churn schedule next kills */
 };
 
 struct load_engine {
@@ -280,13 +290,23 @@ static void connection_close_wire(load_connection *connection, bool abrupt)
     connection->wire = NULL;
 }
 
+/* Drops whatever output waits, and gives its share of the loop's budget back. */
+static void connection_discard_output(load_connection *connection)
+{
+    if (connection->thread != NULL) {
+        connection->thread->pending_output_bytes -=
+            (int64_t)resp_buffer_pending(&connection->output);
+    }
+    resp_buffer_free(&connection->output);
+}
+
 /* Releases the wire and the buffers; the counters are kept for the results. */
 static void connection_release(load_connection *connection)
 {
     connection_close_wire(connection, false);
     resp_reader_destroy(connection->reader);
     connection->reader = NULL;
-    resp_buffer_free(&connection->output);
+    connection_discard_output(connection);
 }
 
 __attribute__((format(printf, 3, 4))) static void
@@ -412,8 +432,7 @@ static void connection_reconnect(load_connection *connection, bool abrupt, int64
     connection_close_wire(connection, abrupt);
     resp_reader_destroy(connection->reader);
     connection->reader = NULL;
-    resp_buffer_free(&connection->output);
-    resp_buffer_init(&connection->output);
+    connection_discard_output(connection);
     if (!engine_may_issue(connection->engine, now_ns)) {
         connection_done(connection);
         return;
@@ -665,6 +684,9 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
             connection->output_budget_reached = true;
             return 0;
         }
+        if (thread->pending_output_bytes >= (int64_t)THREAD_OUTPUT_BUDGET_BYTES) {
+            return 0; /* another connection's turn first; its writes free the budget */
+        }
         if (!engine_may_issue(engine, now_ns)) {
             return 0;
         }
@@ -688,9 +710,12 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
             value_size =
                 load_choose_value_size(&params->value_sizes, load_random_next(&thread->random));
         }
+        size_t before = resp_buffer_pending(&connection->output);
         if (queue_request(connection, operation, key_index, value_size, now_ns) != 0) {
             return -1;
         }
+        thread->pending_output_bytes +=
+            (int64_t)(resp_buffer_pending(&connection->output) - before);
     }
     return 0;
 }
@@ -713,6 +738,10 @@ static int flush_output(load_connection *connection, int64_t now_ns)
             return 0;
         }
         resp_buffer_consume(&connection->output, (size_t)written);
+        connection->thread->pending_output_bytes -= written;
+    }
+    if (connection->output.capacity > OUTPUT_KEEP_BYTES) {
+        resp_buffer_free(&connection->output);
     }
     return 0;
 }
@@ -930,9 +959,12 @@ static void *thread_main(void *argument)
         size_t live = 0;
         thread->more_to_read = thread->output_waiting = thread->rate_limited = false;
         churn_schedule(thread, now_ns);
-        for (size_t i = 0; i < thread->connection_count; i++) {
-            connection_service(thread->connections[i], now_ns);
+        for (size_t n = 0; n < thread->connection_count; n++) {
+            connection_service(
+                thread->connections[(thread->service_start + n) % thread->connection_count],
+                now_ns);
         }
+        thread->service_start++;
         /* The ramp goes on as soon as connections settle, before the loop sleeps. */
         if (thread->connections_opened < thread->connection_count && thread->epoll_fd >= 0) {
             open_connections(thread);

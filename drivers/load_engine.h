@@ -12,9 +12,12 @@
  * - A connection with requests outstanding and no reply for `stall_seconds` is failed
  *   as stalled. Together with the transport's connect timeout, that bounds how long any
  *   connection, and so the whole run, can take to finish after it is told to stop.
- * - Memory is bounded per connection, whatever the pipeline depth: requests are encoded
- *   only while less than 1 MiB of output waits for the wire (so at most 1 MiB plus one
- *   request), and a reply is held whole only while it is being read (one at a time).
+ * - Memory is bounded whatever the pipeline depth: a connection encodes requests only
+ *   while less than 1 MiB of its output waits for the wire, and the connections of one
+ *   event loop only while less than 32 MiB of theirs does (so a loop's output is at most
+ *   32 MiB plus one request); an output buffer that grew
+ *   past 2 MiB is released once drained. A reply is held whole only while it is being
+ *   read (one at a time per connection).
  * - Verify mode: SET values follow value_pattern.h for the key; a GET reply for a key
  *   whose SET was acknowledged before the GET was sent is checked byte by byte and a
  *   mismatch names the key and the first differing byte. GETs of keys not (yet) written
