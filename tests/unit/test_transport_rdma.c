@@ -260,6 +260,22 @@ static void each_wait_before_ready_is_bounded_by_tick(void **state)
     }
 }
 
+static void an_event_that_already_arrived_is_taken_before_a_deadline_is_judged(void **state)
+{
+    fixture *f = *state;
+    open_connection(f, 0);
+    /* Address resolution finished in time, but the caller was busy and never handled
+     * the event: a tick past the phase's deadline must take it, not fail. */
+    fake_cm_event(RDMA_CM_EVENT_ADDR_RESOLVED, 0);
+    int64_t past_the_address_deadline = now_ns() + ONE_SECOND_NS * 21 / 10;
+    assert_int_equal(transport_rdma.tick(f->connection, past_the_address_deadline), 0);
+    assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_CONNECTING);
+    assert_int_equal(fake.resolve_route_calls, 1);
+    /* Nothing arrives for the route: that one is a timeout. */
+    assert_int_equal(transport_rdma.tick(f->connection, now_ns() + ONE_SECOND_NS * 21 / 10), -1);
+    assert_failed_with(f, "timed out resolving the route");
+}
+
 static void rejected_connection_fails_with_one_line(void **state)
 {
     fixture *f = *state;
@@ -604,6 +620,7 @@ int main(void)
         FIXTURE_TEST(our_advertisement_names_the_receive_buffer),
         FIXTURE_TEST(server_buffer_seen_before_established_still_leads_to_ready),
         FIXTURE_TEST(each_wait_before_ready_is_bounded_by_tick),
+        FIXTURE_TEST(an_event_that_already_arrived_is_taken_before_a_deadline_is_judged),
         FIXTURE_TEST(rejected_connection_fails_with_one_line),
         FIXTURE_TEST(address_error_fails_with_one_line),
         FIXTURE_TEST(write_never_passes_the_server_buffer_and_resumes_on_its_next_registration),
