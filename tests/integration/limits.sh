@@ -24,17 +24,16 @@ trap 'server_stop; rm -rf "$scratch"' EXIT
 
 mib=$((1024 * 1024))
 # The driver's memory by design (drivers/load_engine.h, drivers/transport_rdma.c), in MiB:
-#   per connection: receive buffer (RX_MIB, 1 by default) + send buffer, as large as the
-#   server's receive buffer (1) + control messages and rxe queues (1024 send and 1024
-#   receive work requests, a 2048-entry CQ, 1040 x 32 B of control slots: 1.5, of which
-#   the calibration measures about 1.3) + while reading large replies, two of them (the
+#   per connection: receive buffer (RX_MIB, 1 by default) + the 256 KiB send ring +
+#   control slots and rxe queues (255 send and 511 receive work requests, a 766-entry CQ,
+#   527 x 32 B of control slots: under 1) + while reading large replies, two of them (the
 #   one handed over, the next being read);
 #   per event loop: the 32 MiB output budget + one request, a 256 KiB read chunk;
 #   plus the process itself (BASE_MIB: measured with one connection).
 bound_mib() { # CONNECTIONS THREADS VALUE_BYTES READS_LARGE_REPLIES(0|1)
     local connections=$1 threads=$2 value=$3 replies=$4
     local value_mib=$(((value + mib - 1) / mib))
-    local per_connection_kib=$((RX_MIB * 1024 + 1024 + 1536 + 2 * replies * value_mib * 1024))
+    local per_connection_kib=$((RX_MIB * 1024 + 256 + 1024 + 2 * replies * value_mib * 1024))
     echo $((BASE_MIB + connections * per_connection_kib / 1024 + threads * (32 + value_mib + 1)))
 }
 
