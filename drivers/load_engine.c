@@ -39,6 +39,20 @@
 #define LOOP_WAIT_BUSY_MS 1
 #define EPOLL_EVENTS_PER_WAIT 64
 #define READ_CHUNK_BYTES ((size_t)256 << 10)
+/* Requests are encoded for the wire only while less than this waits to be written. The
+ * pipeline depth counts requests in flight, not bytes: 512 SETs of 16 MiB encoded at once
+ * would be 8 GiB per connection. So a connection's output holds at most this plus one
+ * request, whatever the depth; 1 MiB matches the server's default RDMA receive buffer,
+ * what one RDMA write round can carry anyway. */
+#define OUTPUT_BUDGET_BYTES ((size_t)1 << 20)
+/* And all the connections of one event loop together encode only while less than this
+ * waits: 500 connections each holding one 16 MiB SET would be 8 GiB. Small requests never
+ * reach it (the server's buffer takes them as fast as they come: 250 connections with 512
+ * GETs each is about 5 MiB); large ones take turns. */
+#define THREAD_OUTPUT_BUDGET_BYTES ((size_t)32 << 20)
+/* An output buffer that grew past this for a large request is given back once drained,
+ * so a connection does not keep 16 MiB for the rest of the run. */
+#define OUTPUT_KEEP_BYTES ((size_t)2 << 20)
 /* One connection may not hog its loop: after this many chunks the others get a turn,
  * and the loop comes back without sleeping. */
 #define READ_CHUNKS_PER_PASS 64
@@ -99,6 +113,7 @@ typedef struct load_connection {
     int failed_reconnects;              /* in a row, before the wire became ready */
     atomic_bool kill_requested;         /* set by the churn schedule, taken by the owner */
     transport_counters earlier_wires;   /* counters of the wires it had before this one */
+    bool output_budget_reached;         /* issue_requests stopped at OUTPUT_BUDGET_BYTES */
     load_connection_result result;      /* private to the thread */
     load_connection_progress published; /* under engine->lock */
 } load_connection;
@@ -122,10 +137,12 @@ struct load_thread {
     char *key_name;
     size_t key_name_capacity;
     int64_t last_publish_ns;
-    bool more_to_read;     /* a connection stopped reading early this pass */
-    bool output_waiting;   /* a write could not take everything */
-    bool rate_limited;     /* the limiter refused a request this pass */
-    int64_t next_churn_ns; /* thread 0 only: when the churn schedule next kills */
+    int64_t pending_output_bytes; /* over all its connections: see THREAD_OUTPUT_BUDGET_BYTES */
+    size_t service_start;         /* the pass starts here, so that budgets go round */
+    bool more_to_read;            /* a connection stopped reading early this pass */
+    bool output_waiting;          /* a write could not take everything */
+    bool rate_limited;            /* the limiter refused a request this pass */
+    int64_t next_churn_ns;        /* thread 0 only: when the churn schedule next kills */
 };
 
 struct load_engine {
@@ -277,13 +294,23 @@ static void connection_close_wire(load_connection *connection, bool abrupt)
     connection->wire = NULL;
 }
 
+/* Drops whatever output waits, and gives its share of the loop's budget back. */
+static void connection_discard_output(load_connection *connection)
+{
+    if (connection->thread != NULL) {
+        connection->thread->pending_output_bytes -=
+            (int64_t)resp_buffer_pending(&connection->output);
+    }
+    resp_buffer_free(&connection->output);
+}
+
 /* Releases the wire and the buffers; the counters are kept for the results. */
 static void connection_release(load_connection *connection)
 {
     connection_close_wire(connection, false);
     resp_reader_destroy(connection->reader);
     connection->reader = NULL;
-    resp_buffer_free(&connection->output);
+    connection_discard_output(connection);
 }
 
 __attribute__((format(printf, 3, 4))) static void
@@ -342,6 +369,19 @@ static const char *wire_error(const load_connection *connection)
     return error != NULL && error[0] != '\0' ? error : "no reason given by the transport";
 }
 
+/* How a failed wire is counted: a peer that broke the wire's own protocol is a protocol
+ * error, like bad RESP; anything else is counted as `otherwise` says. */
+static load_error_class wire_failure_class(const load_connection *connection,
+                                           load_error_class otherwise)
+{
+    const transport *wire_type = connection->wire_type;
+    if (wire_type->failure != NULL &&
+        wire_type->failure(connection->wire) == TRANSPORT_FAILURE_PROTOCOL) {
+        return LOAD_ERROR_PROTOCOL;
+    }
+    return otherwise;
+}
+
 static bool engine_may_issue(load_engine *engine, int64_t now_ns)
 {
     if (atomic_load(&engine->stop_requested) || atomic_load(&engine->issuing_over)) {
@@ -396,8 +436,7 @@ static void connection_reconnect(load_connection *connection, bool abrupt, int64
     connection_close_wire(connection, abrupt);
     resp_reader_destroy(connection->reader);
     connection->reader = NULL;
-    resp_buffer_free(&connection->output);
-    resp_buffer_init(&connection->output);
+    connection_discard_output(connection);
     if (!engine_may_issue(connection->engine, now_ns)) {
         connection_done(connection);
         return;
@@ -410,14 +449,17 @@ static void connection_reconnect(load_connection *connection, bool abrupt, int64
  * server to drop connections (CLIENT KILL), in which case the connection comes back. */
 static void connection_wire_lost(load_connection *connection, const char *reason, int64_t now_ns)
 {
-    if (connection->engine->params.server_disconnects_expected &&
+    load_error_class error_class = wire_failure_class(
+        connection, connection->was_ready ? LOAD_ERROR_TRANSPORT : LOAD_ERROR_CONNECT);
+    /* A peer that broke the wire protocol is no expected disconnect: never reconnect. */
+    if (error_class != LOAD_ERROR_PROTOCOL &&
+        connection->engine->params.server_disconnects_expected &&
         (connection->was_ready || ++connection->failed_reconnects <= RECONNECT_ATTEMPTS_MAX)) {
         connection->result.server_disconnects++;
         connection_reconnect(connection, false, now_ns);
         return;
     }
-    connection_fail(connection, connection->was_ready ? LOAD_ERROR_TRANSPORT : LOAD_ERROR_CONNECT,
-                    "%s", reason);
+    connection_fail(connection, error_class, "%s", reason);
 }
 
 static void record_second(load_thread *thread, int64_t now_ns, uint64_t value_bytes)
@@ -656,7 +698,15 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
     load_engine *engine = connection->engine;
     load_thread *thread = connection->thread;
     const load_engine_params *params = &engine->params;
+    connection->output_budget_reached = false;
     while (connection->pending_count < (size_t)params->pipeline_depth) {
+        if (resp_buffer_pending(&connection->output) >= OUTPUT_BUDGET_BYTES) {
+            connection->output_budget_reached = true;
+            return 0;
+        }
+        if (thread->pending_output_bytes >= (int64_t)THREAD_OUTPUT_BUDGET_BYTES) {
+            return 0; /* another connection's turn first; its writes free the budget */
+        }
         if (!engine_may_issue(engine, now_ns)) {
             return 0;
         }
@@ -680,9 +730,12 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
             value_size =
                 load_choose_value_size(&params->value_sizes, load_random_next(&thread->random));
         }
+        size_t before = resp_buffer_pending(&connection->output);
         if (queue_request(connection, operation, key_index, value_size, now_ns) != 0) {
             return -1;
         }
+        thread->pending_output_bytes +=
+            (int64_t)(resp_buffer_pending(&connection->output) - before);
     }
     return 0;
 }
@@ -705,8 +758,20 @@ static int flush_output(load_connection *connection, int64_t now_ns)
             return 0;
         }
         resp_buffer_consume(&connection->output, (size_t)written);
+        connection->thread->pending_output_bytes -= written;
+    }
+    if (connection->output.capacity > OUTPUT_KEEP_BYTES) {
+        resp_buffer_free(&connection->output);
     }
     return 0;
+}
+
+static void note_output_peak(load_connection *connection)
+{
+    uint64_t pending = resp_buffer_pending(&connection->output);
+    if (pending > connection->result.peak_output_bytes) {
+        connection->result.peak_output_bytes = pending;
+    }
 }
 
 /* One pass over one connection: tick, follow the wire's state, read, issue, write, and
@@ -755,16 +820,25 @@ static void connection_service(load_connection *connection, int64_t now_ns)
     if (receive(connection, now_ns) != 0) {
         return;
     }
-    if (progress->state == LOAD_CONNECTION_RUNNING && load_has_begun(engine, now_ns)) {
-        if (issue_requests(connection, now_ns) != 0) {
+    /* Issue and write in rounds of at most the output budget; the next round starts only
+     * once the wire has taken all of the last, within this pass. */
+    for (;;) {
+        if (progress->state == LOAD_CONNECTION_RUNNING && load_has_begun(engine, now_ns)) {
+            if (issue_requests(connection, now_ns) != 0) {
+                return;
+            }
+            note_output_peak(connection);
+            if (!engine_may_issue(engine, now_ns)) {
+                progress->state = LOAD_CONNECTION_DRAINING;
+            }
+        }
+        if (flush_output(connection, now_ns) != 0) {
             return;
         }
-        if (!engine_may_issue(engine, now_ns)) {
-            progress->state = LOAD_CONNECTION_DRAINING;
+        if (!connection->output_budget_reached || resp_buffer_pending(&connection->output) > 0 ||
+            progress->state != LOAD_CONNECTION_RUNNING) {
+            break;
         }
-    }
-    if (flush_output(connection, now_ns) != 0) {
-        return;
     }
     if (progress->state == LOAD_CONNECTION_DRAINING && connection->pending_count == 0) {
         connection_done(connection);
@@ -905,9 +979,12 @@ static void *thread_main(void *argument)
         size_t live = 0;
         thread->more_to_read = thread->output_waiting = thread->rate_limited = false;
         churn_schedule(thread, now_ns);
-        for (size_t i = 0; i < thread->connection_count; i++) {
-            connection_service(thread->connections[i], now_ns);
+        for (size_t n = 0; n < thread->connection_count; n++) {
+            connection_service(
+                thread->connections[(thread->service_start + n) % thread->connection_count],
+                now_ns);
         }
+        thread->service_start++;
         /* The ramp goes on as soon as connections settle, before the loop sleeps. */
         if (thread->connections_opened < thread->connection_count && thread->epoll_fd >= 0) {
             open_connections(thread);

@@ -12,6 +12,12 @@
  * - A connection with requests outstanding and no reply for `stall_seconds` is failed
  *   as stalled. Together with the transport's connect timeout, that bounds how long any
  *   connection, and so the whole run, can take to finish after it is told to stop.
+ * - Memory is bounded whatever the pipeline depth: a connection encodes requests only
+ *   while less than 1 MiB of its output waits for the wire, and the connections of one
+ *   event loop only while less than 32 MiB of theirs does (so a loop's output is at most
+ *   32 MiB plus one request); an output buffer that grew
+ *   past 2 MiB is released once drained. A reply is held whole only while it is being
+ *   read (one at a time per connection).
  * - Verify mode: SET values follow value_pattern.h for the key; a GET reply for a key
  *   whose SET was acknowledged before the GET was sent is checked byte by byte and a
  *   mismatch names the key and the first differing byte. GETs of keys not (yet) written
@@ -50,7 +56,8 @@
 typedef enum load_error_class {
     LOAD_ERROR_NONE,
     LOAD_ERROR_CONNECT,   /* never became ready */
-    LOAD_ERROR_PROTOCOL,  /* the server's bytes were not the RESP we expected */
+    LOAD_ERROR_PROTOCOL,  /* the server's bytes were not the RESP we expected, or it broke
+                             the wire's own protocol (RDMA control messages, buffer bounds) */
     LOAD_ERROR_TRANSPORT, /* the wire failed or closed after it was ready */
     LOAD_ERROR_STALL,     /* requests outstanding and no reply for stall_seconds */
     LOAD_ERROR_VERIFY,    /* a GET returned bytes that no SET wrote */
@@ -134,6 +141,9 @@ typedef struct load_connection_result {
     uint64_t churn_kills;        /* times churn killed this connection */
     uint64_t server_disconnects; /* expected drops by the server */
     uint64_t requests_lost;      /* outstanding when the connection was killed or dropped */
+    /* The most encoded request bytes that waited for the wire at once: at most the
+     * output budget (1 MiB) plus one request, whatever the pipeline depth. */
+    uint64_t peak_output_bytes;
     transport_counters counters; /* summed over every wire this connection had */
 } load_connection_result;
 

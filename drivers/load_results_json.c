@@ -25,7 +25,7 @@ static json_t *connection_to_json(const load_connection_result *connection)
     const load_connection_progress *progress = &connection->progress;
     return json_pack(
         "{s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s,"
-        " s:I, s:I, s:I}",
+        " s:I, s:I, s:I, s:I}",
         "index", progress->index, "name", progress->name, "state",
         load_connection_state_name(progress->state), "requests_sent",
         (json_int_t)progress->requests_sent, "replies", (json_int_t)progress->replies, "sets",
@@ -36,7 +36,8 @@ static json_t *connection_to_json(const load_connection_result *connection)
         "error_class", load_error_class_name(progress->error_class), "error", progress->error,
         "bytes_in", (json_int_t)connection->counters.bytes_in, "bytes_out",
         (json_int_t)connection->counters.bytes_out, "buffer_recycles",
-        (json_int_t)connection->counters.buffer_recycles);
+        (json_int_t)connection->counters.buffer_recycles, "peak_output_bytes",
+        (json_int_t)connection->peak_output_bytes);
 }
 
 json_t *load_results_to_json(const load_results *results)

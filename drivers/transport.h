@@ -16,7 +16,9 @@
  *   buffer is full or not yet advertised. The event that makes room (EPOLLOUT, or the
  *   peer's RegisterXferMemory on the completion channel) reaches the caller's epoll.
  * - Errors end only the connection they happen on: the state becomes
- *   TRANSPORT_FAILED and `error` says why in one line. An RDMA disconnect by the peer is
+ *   TRANSPORT_FAILED, `error` says why in one line and `failure` says whether the peer
+ *   broke the wire's own protocol (a malformed control message, a write past the buffer
+ *   we advertised) or the wire failed. An RDMA disconnect by the peer is
  *   TRANSPORT_FAILED (the CM cannot tell orderly from abrupt); a TCP end of stream is
  *   TRANSPORT_CLOSED. Bytes already taken in before an RDMA disconnect can still be read.
  * - A connection that has failed or closed takes its fds out of the epoll set at once.
@@ -41,6 +43,13 @@ typedef enum transport_state {
     TRANSPORT_CLOSED, /* the peer closed it in an orderly way */
     TRANSPORT_FAILED, /* see error() */
 } transport_state;
+
+typedef enum transport_failure {
+    TRANSPORT_FAILURE_NONE,     /* not failed */
+    TRANSPORT_FAILURE_WIRE,     /* it broke, timed out, was refused or the peer went away */
+    TRANSPORT_FAILURE_PROTOCOL, /* the peer broke the wire protocol (RDMA: control messages,
+                                   buffer accounting) */
+} transport_failure;
 
 /* Valkey's own clients advertise a 1 MiB RDMA receive buffer. */
 #define TRANSPORT_DEFAULT_RDMA_RX_BYTES ((size_t)1 << 20)
@@ -84,6 +93,7 @@ struct transport {
     /* Accepts as many bytes as it can send now; 0 when it cannot take any now. */
     ssize_t (*write)(transport_connection *connection, const void *buffer, size_t size);
     const char *(*error)(const transport_connection *connection);
+    transport_failure (*failure)(const transport_connection *connection);
     void (*counters)(const transport_connection *connection, transport_counters *out);
     void (*close)(transport_connection *connection);
     /* NULL: the wire has no abrupt teardown and `close` is used instead. */

@@ -75,6 +75,9 @@
 #define RDMA_MIN_RX_BYTES 64
 #define RDMA_MAX_RX_BYTES ((size_t)1 << 30)
 #define RDMA_BUFFER_ALIGNMENT 4096
+/* Receive work requests carry this bit in their wr_id, the slot in the low bits: a failed
+ * completion has no valid opcode, and this still tells a receive from one of our sends. */
+#define RDMA_RECEIVE_WR_TAG ((uint64_t)1 << 63)
 
 typedef enum rdma_phase {
     RDMA_RESOLVING_ADDRESS,
@@ -129,6 +132,7 @@ struct transport_connection {
 
     char peer[64];
     char error[320]; /* prefix, peer and reason always fit */
+    bool peer_broke_protocol;
     transport_counters counters;
 };
 
@@ -182,6 +186,14 @@ static void end_connection(transport_connection *connection, rdma_phase phase, c
 }
 
 #define FAIL(connection, ...) end_connection((connection), RDMA_FAILED, __VA_ARGS__)
+
+/* The peer sent what the protocol forbids: the same end, told apart for the caller. */
+#define PROTOCOL_FAIL(connection, ...)                                                             \
+    do {                                                                                           \
+        if (!is_terminal(connection))                                                              \
+            (connection)->peer_broke_protocol = true;                                              \
+        FAIL((connection), __VA_ARGS__);                                                           \
+    } while (0)
 
 static void enter_phase(transport_connection *connection, rdma_phase phase, int bound_ms)
 {
@@ -249,7 +261,8 @@ static int post_receive(transport_connection *connection, uint64_t slot)
     struct ibv_sge sge = {.addr = (uintptr_t)receive_slot(connection, slot),
                           .length = RDMA_WIRE_MESSAGE_BYTES,
                           .lkey = connection->control_mr->lkey};
-    struct ibv_recv_wr request = {.wr_id = slot, .sg_list = &sge, .num_sge = 1};
+    struct ibv_recv_wr request = {
+        .wr_id = RDMA_RECEIVE_WR_TAG | slot, .sg_list = &sge, .num_sge = 1};
     struct ibv_recv_wr *bad = NULL;
     int rc = ibv_post_recv(connection->cm_id->qp, &request, &bad);
     if (rc != 0) {
@@ -523,7 +536,8 @@ static int on_control_message(transport_connection *connection, uint64_t slot, u
         if (length >= 2)
             opcode = (uint16_t)(receive_slot(connection, slot)[0] << 8 |
                                 receive_slot(connection, slot)[1]);
-        FAIL(connection, "%s (%u bytes, opcode %u)", rdma_wire_result_text(result), length, opcode);
+        PROTOCOL_FAIL(connection, "%s (%u bytes, opcode %u)", rdma_wire_result_text(result), length,
+                      opcode);
         return -1;
     }
     switch (message.opcode) {
@@ -531,12 +545,13 @@ static int on_control_message(transport_connection *connection, uint64_t slot, u
         if (!rdma_tx_window_on_register(&connection->tx, message.body.memory.addr,
                                         message.body.memory.length, message.body.memory.rkey)) {
             if (message.body.memory.length == 0)
-                FAIL(connection, "server advertised a zero-length receive buffer");
+                PROTOCOL_FAIL(connection, "server advertised a zero-length receive buffer");
             else
-                FAIL(connection,
-                     "server advertised a %u-byte receive buffer, more than the %u bytes a "
-                     "Valkey server offers",
-                     message.body.memory.length, RDMA_WIRE_MAX_PEER_BUFFER_BYTES);
+                PROTOCOL_FAIL(
+                    connection,
+                    "server advertised a %u-byte receive buffer, more than the %u bytes a "
+                    "Valkey server offers",
+                    message.body.memory.length, RDMA_WIRE_MAX_PEER_BUFFER_BYTES);
             return -1;
         }
         if (connection->phase == RDMA_AWAITING_PEER_BUFFER)
@@ -554,23 +569,37 @@ static int on_control_message(transport_connection *connection, uint64_t slot, u
 
 static int on_completion(transport_connection *connection, const struct ibv_wc *completion)
 {
+    bool is_receive = (completion->wr_id & RDMA_RECEIVE_WR_TAG) != 0;
+    uint64_t slot = completion->wr_id & ~RDMA_RECEIVE_WR_TAG;
     if (completion->status != IBV_WC_SUCCESS) {
-        FAIL(connection, "work completion error: %s (vendor error 0x%x)",
-             ibv_wc_status_str(completion->status), completion->vendor_err);
+        /* A receive fails with a local length error (or, on rxe, a local QP operation
+         * error) when the peer sent more than the receive holds: a control message is 32. */
+        if (is_receive && (completion->status == IBV_WC_LOC_LEN_ERR ||
+                           completion->status == IBV_WC_LOC_QP_OP_ERR))
+            PROTOCOL_FAIL(connection,
+                          "a message from the server did not fit a %d-byte receive: %s "
+                          "(vendor error 0x%x)",
+                          RDMA_WIRE_MESSAGE_BYTES, ibv_wc_status_str(completion->status),
+                          completion->vendor_err);
+        else
+            FAIL(connection, "work completion error on %s: %s (vendor error 0x%x)",
+                 is_receive ? "a receive" : "a send", ibv_wc_status_str(completion->status),
+                 completion->vendor_err);
         return -1;
     }
     switch (completion->opcode) {
     case IBV_WC_RECV:
-        return on_control_message(connection, completion->wr_id, completion->byte_len);
+        return on_control_message(connection, slot, completion->byte_len);
     case IBV_WC_RECV_RDMA_WITH_IMM: {
         uint32_t bytes = ntohl(completion->imm_data);
         if (!rdma_rx_window_on_imm(&connection->rx, bytes)) {
-            FAIL(connection,
-                 "server wrote %u bytes at offset %u, past the end of our %u-byte buffer", bytes,
-                 connection->rx.offset, connection->rx.length);
+            PROTOCOL_FAIL(connection,
+                          "server wrote %u bytes at offset %u, past the end of our %u-byte "
+                          "buffer",
+                          bytes, connection->rx.offset, connection->rx.length);
             return -1;
         }
-        return post_receive(connection, completion->wr_id);
+        return post_receive(connection, slot);
     }
     case IBV_WC_SEND:
     case IBV_WC_RDMA_WRITE:
@@ -715,8 +744,19 @@ static int rdma_tick(transport_connection *connection, int64_t now_ns)
     if (is_terminal(connection))
         return -1;
     if (connection->phase != RDMA_READY && now_ns >= connection->phase_deadline_ns) {
-        FAIL(connection, "timed out %s", phase_names[connection->phase]);
-        return -1;
+        /* A busy caller (hundreds of connections setting up in one loop) may not have
+         * looked at this connection's channels for a while: take what already arrived
+         * before calling it a timeout. A phase that moved on has a fresh deadline. */
+        rdma_phase before = connection->phase;
+        drain_cm_events(connection);
+        if (!is_terminal(connection) && connection->cq != NULL)
+            drain_completions(connection);
+        if (is_terminal(connection))
+            return -1;
+        if (connection->phase == before && connection->phase != RDMA_READY) {
+            FAIL(connection, "timed out %s", phase_names[connection->phase]);
+            return -1;
+        }
     }
     return 0;
 }
@@ -812,6 +852,13 @@ static const char *rdma_error(const transport_connection *connection)
     return connection->error;
 }
 
+static transport_failure rdma_failure(const transport_connection *connection)
+{
+    if (!is_terminal(connection))
+        return TRANSPORT_FAILURE_NONE;
+    return connection->peer_broke_protocol ? TRANSPORT_FAILURE_PROTOCOL : TRANSPORT_FAILURE_WIRE;
+}
+
 static void rdma_counters(const transport_connection *connection, transport_counters *out)
 {
     *out = connection->counters;
@@ -885,6 +932,7 @@ const transport transport_rdma = {
     .read = rdma_read,
     .write = rdma_write,
     .error = rdma_error,
+    .failure = rdma_failure,
     .counters = rdma_counters,
     .close = rdma_close,
     .abort = rdma_abort,

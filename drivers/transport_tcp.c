@@ -231,6 +231,12 @@ static const char *tcp_error(const transport_connection *connection)
     return connection->error;
 }
 
+/* TCP carries RESP directly: it has no protocol of its own for a peer to break. */
+static transport_failure tcp_failure(const transport_connection *connection)
+{
+    return connection->state == TRANSPORT_FAILED ? TRANSPORT_FAILURE_WIRE : TRANSPORT_FAILURE_NONE;
+}
+
 static void tcp_counters(const transport_connection *connection, transport_counters *out)
 {
     *out = connection->counters;
@@ -267,6 +273,7 @@ const transport transport_tcp = {
     .read = tcp_read,
     .write = tcp_write,
     .error = tcp_error,
+    .failure = tcp_failure,
     .counters = tcp_counters,
     .close = tcp_close,
     .abort = tcp_abort,

@@ -308,7 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             bool was_terminal = terminal(&q);
             fake_completion(&(struct ibv_wc){
-                .wr_id = q.next_receive++ % RECEIVE_SLOTS,
+                .wr_id = fake.receive_wr_id[q.next_receive++ % RECEIVE_SLOTS],
                 .status = (enum ibv_wc_status)(1 + status % IBV_WC_TM_RNDV_INCOMPLETE),
                 .opcode = IBV_WC_RECV});
             pump(&q);

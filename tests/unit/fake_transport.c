@@ -30,6 +30,7 @@ static stored_value store[STORE_SLOTS];
 static fake_server_behaviour behaviour;
 static uint64_t commands_seen;
 static int connecting_now, connecting_peak; /* under store_lock */
+static int connections_opened;
 
 struct transport_connection {
     transport_watch watch;
@@ -41,6 +42,8 @@ struct transport_connection {
     transport_counters counters;
     int64_t replies_made;
     int connecting_ticks_left;
+    int number; /* from 1, in order of opening */
+    bool broke_wire_protocol;
 };
 
 fake_server_behaviour fake_server_well_behaved(void)
@@ -65,6 +68,7 @@ void fake_server_reset(const fake_server_behaviour *new_behaviour)
     behaviour = *new_behaviour;
     commands_seen = 0;
     connecting_now = connecting_peak = 0;
+    connections_opened = 0;
     pthread_mutex_unlock(&store_lock);
 }
 
@@ -199,6 +203,9 @@ static transport_connection *fake_open(const transport_options *options, int epo
         return NULL;
     }
     transport_connection *connection = calloc(1, sizeof(*connection));
+    pthread_mutex_lock(&store_lock);
+    connection->number = ++connections_opened;
+    pthread_mutex_unlock(&store_lock);
     connection->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     connection->requests = resp_reader_create(NULL);
     resp_buffer_init(&connection->replies);
@@ -265,6 +272,13 @@ static ssize_t fake_write(transport_connection *connection, const void *buffer, 
     if (connection->state != TRANSPORT_READY) {
         return -1;
     }
+    if (connection->number == behaviour.break_wire_protocol_on_connection) {
+        connection->state = TRANSPORT_FAILED;
+        connection->broke_wire_protocol = true;
+        snprintf(connection->error, sizeof(connection->error),
+                 "fake server: control message has an unknown opcode");
+        return -1;
+    }
     if (behaviour.largest_write != 0 && size > behaviour.largest_write) {
         size = behaviour.largest_write;
     }
@@ -291,6 +305,13 @@ static const char *fake_error(const transport_connection *connection)
     return connection->error;
 }
 
+static transport_failure fake_failure(const transport_connection *connection)
+{
+    if (connection->state != TRANSPORT_FAILED)
+        return TRANSPORT_FAILURE_NONE;
+    return connection->broke_wire_protocol ? TRANSPORT_FAILURE_PROTOCOL : TRANSPORT_FAILURE_WIRE;
+}
+
 static void fake_counters(const transport_connection *connection, transport_counters *out)
 {
     *out = connection->counters;
@@ -313,6 +334,7 @@ const transport fake_transport = {
     .read = fake_read,
     .write = fake_write,
     .error = fake_error,
+    .failure = fake_failure,
     .counters = fake_counters,
     .close = fake_close,
 };

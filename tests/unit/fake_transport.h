@@ -2,8 +2,9 @@
  * fake_transport.h: an in-process stand-in for a Valkey server behind the transport
  * table, for engine tests that need no network. It understands SET and GET, keeps one
  * store shared by all connections, and can be told to misbehave in the ways the engine
- * must survive: corrupt values, stop replying, send garbage, refuse to connect, and
- * hand bytes over in tiny pieces in both directions.
+ * must survive: corrupt values, stop replying, send garbage, refuse to connect, break
+ * the wire's own protocol on one connection, and hand bytes over in tiny pieces in both
+ * directions.
  */
 #ifndef FAKE_TRANSPORT_H
 #define FAKE_TRANSPORT_H
@@ -25,6 +26,9 @@ typedef struct fake_server_behaviour {
     size_t largest_read;           /* bytes per read at most; 0: no limit */
     size_t largest_write;          /* bytes accepted per write at most; 0: no limit */
     int connecting_ticks;          /* a new connection is ready after this many ticks */
+    /* The Nth connection opened (from 1) fails at its first write as a peer that broke the
+     * wire's protocol (transport_failure PROTOCOL); 0: none. */
+    int break_wire_protocol_on_connection;
 } fake_server_behaviour;
 
 extern const transport fake_transport;

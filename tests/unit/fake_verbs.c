@@ -63,8 +63,9 @@ static int fake_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *request, struct
 {
     (void)qp, (void)bad;
     for (; request != NULL; request = request->next) {
-        if (request->wr_id < 1024)
-            fake.receive_slot_addr[request->wr_id] = request->sg_list[0].addr;
+        uint64_t slot = request->wr_id % 1024;
+        fake.receive_slot_addr[slot] = request->sg_list[0].addr;
+        fake.receive_wr_id[slot] = request->wr_id;
         fake.receives_posted++;
         fake.receives_outstanding++;
     }
@@ -118,14 +119,16 @@ void fake_receive_control(uint64_t slot, const void *bytes, uint32_t length)
 {
     memcpy((void *)(uintptr_t)fake.receive_slot_addr[slot], bytes, length);
     fake.receives_outstanding--;
-    fake_completion(&(struct ibv_wc){
-        .wr_id = slot, .status = IBV_WC_SUCCESS, .opcode = IBV_WC_RECV, .byte_len = length});
+    fake_completion(&(struct ibv_wc){.wr_id = fake.receive_wr_id[slot],
+                                     .status = IBV_WC_SUCCESS,
+                                     .opcode = IBV_WC_RECV,
+                                     .byte_len = length});
 }
 
 void fake_receive_imm(uint64_t slot, uint32_t bytes)
 {
     fake.receives_outstanding--;
-    fake_completion(&(struct ibv_wc){.wr_id = slot,
+    fake_completion(&(struct ibv_wc){.wr_id = fake.receive_wr_id[slot],
                                      .status = IBV_WC_SUCCESS,
                                      .opcode = IBV_WC_RECV_RDMA_WITH_IMM,
                                      .wc_flags = IBV_WC_WITH_IMM,

@@ -39,7 +39,11 @@ typedef struct fake_verbs {
     int cq_entries;
     int receives_posted;      /* in total */
     int receives_outstanding; /* posted and not yet completed */
+    /* Each receive slot's buffer and the wr_id it was last posted with. The transport
+     * keeps the slot in the low 10 bits of a receive's wr_id (the rest is its own tag);
+     * a completion hands the posted wr_id back, as hardware does. */
     uint64_t receive_slot_addr[1024];
+    uint64_t receive_wr_id[1024];
     /* Every memory registration, in order: what it covered and with which access. */
     int registrations;
     size_t registered_length[16];

@@ -243,6 +243,25 @@ static void test_value_sizes_from_a_list_survive_tiny_reads_and_writes(void **st
     assert_true(results->verified_gets > 0);
 }
 
+static void test_a_deep_pipeline_of_large_values_holds_at_most_a_megabyte_of_output(void **state)
+{
+    engine_fixture *fixture = *state;
+    static const size_t sizes[] = {256 * 1024};
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.largest_write = 64 * 1024; /* the wire takes a little at a time */
+    misbehave(&behaviour);
+    fixture->params.value_sizes = (value_size_spec){.sizes = sizes, .size_count = 1};
+    fixture->params.pipeline_depth = 64; /* 16 MiB of SETs if all were encoded at once */
+    fixture->params.request_limit = 200;
+    fixture->params.set_fraction = 1.0;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 200);
+    uint64_t peak = results->connections[0].peak_output_bytes;
+    /* The 1 MiB budget, plus one SET (its value and a header of a few dozen bytes). */
+    assert_in_range(peak, 256 * 1024, (1 << 20) + 256 * 1024 + 64);
+}
+
 static void test_corrupted_value_fails_the_connection_naming_key_and_offset(void **state)
 {
     engine_fixture *fixture = *state;
@@ -337,6 +356,40 @@ static void test_garbage_from_the_server_is_a_protocol_error(void **state)
     assert_string_equal(results->connections[0].progress.error,
                         "connection 0 (fake 127.0.0.1:6379): RESP byte 25: unknown reply type "
                         "byte 0x21; received [!] \"garbage\\r\\n\"");
+}
+
+static void test_a_peer_breaking_the_wire_protocol_ends_only_its_connection(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.break_wire_protocol_on_connection = 2;
+    misbehave(&behaviour);
+    fixture->params.connections = 3;
+    fixture->params.pipeline_depth = 4;
+    fixture->params.request_limit = 300;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 1);
+    assert_int_equal(results->errors[LOAD_ERROR_PROTOCOL], 1);
+    assert_int_equal(results->errors[LOAD_ERROR_TRANSPORT], 0);
+    size_t done = 0;
+    uint64_t replies_of_the_others = 0;
+    for (size_t i = 0; i < results->connection_count; i++) {
+        const load_connection_progress *progress = &results->connections[i].progress;
+        if (progress->state == LOAD_CONNECTION_FAILED) {
+            assert_int_equal(progress->error_class, LOAD_ERROR_PROTOCOL);
+            assert_int_equal(progress->replies, 0);
+            assert_contains(progress->error, "unknown opcode");
+            continue;
+        }
+        assert_int_equal(progress->state, LOAD_CONNECTION_DONE);
+        assert_int_equal(progress->replies, progress->requests_sent);
+        replies_of_the_others += progress->replies;
+        done++;
+    }
+    assert_int_equal(done, 2);
+    /* The others carried on to the end: every request the bad one did not take. */
+    assert_int_equal(results->replies, replies_of_the_others);
+    assert_int_equal(results->replies + results->connections[1].progress.requests_sent, 300);
 }
 
 static void test_refused_connection_is_a_connect_error_and_others_are_unaffected(void **state)
@@ -468,11 +521,13 @@ int main(void)
         ENGINE_TEST(test_request_limit_is_met_exactly_and_the_counts_add_up),
         ENGINE_TEST(test_connections_are_opened_a_few_at_a_time_and_all_take_part),
         ENGINE_TEST(test_value_sizes_from_a_list_survive_tiny_reads_and_writes),
+        ENGINE_TEST(test_a_deep_pipeline_of_large_values_holds_at_most_a_megabyte_of_output),
         ENGINE_TEST(test_corrupted_value_fails_the_connection_naming_key_and_offset),
         ENGINE_TEST(test_nil_for_an_acknowledged_key_is_a_verify_error),
         ENGINE_TEST(test_error_replies_are_counted_without_ending_the_connection),
         ENGINE_TEST(test_silent_server_is_reported_as_a_stall_by_name),
         ENGINE_TEST(test_garbage_from_the_server_is_a_protocol_error),
+        ENGINE_TEST(test_a_peer_breaking_the_wire_protocol_ends_only_its_connection),
         ENGINE_TEST(test_refused_connection_is_a_connect_error_and_others_are_unaffected),
         ENGINE_TEST(test_progress_is_readable_while_running_and_stop_ends_the_run),
         ENGINE_TEST(test_duration_ends_the_run_and_rate_limit_paces_it),

@@ -140,6 +140,9 @@ static void server_writes(fixture *f, uint32_t at, const char *text, uint32_t le
     pump(f);
 }
 
+/* The peer broke the protocol: failed, with the message, and counted as a protocol error. */
+static void assert_protocol_failure(fixture *f, const char *expected);
+
 static void assert_failed_with(fixture *f, const char *expected)
 {
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_FAILED);
@@ -148,6 +151,12 @@ static void assert_failed_with(fixture *f, const char *expected)
         fail_msg("error \"%s\" does not say \"%s\"", error, expected);
     assert_null(strchr(error, '\n'));
     assert_true(strncmp(error, "rdma 192.0.2.1:6379: ", 21) == 0);
+}
+
+static void assert_protocol_failure(fixture *f, const char *expected)
+{
+    assert_failed_with(f, expected);
+    assert_int_equal(transport_rdma.failure(f->connection), TRANSPORT_FAILURE_PROTOCOL);
 }
 
 static void connection_walks_the_states_and_builds_the_queue_pair(void **state)
@@ -249,6 +258,22 @@ static void each_wait_before_ready_is_bounded_by_tick(void **state)
         transport_rdma.close(f->connection);
         f->connection = NULL;
     }
+}
+
+static void an_event_that_already_arrived_is_taken_before_a_deadline_is_judged(void **state)
+{
+    fixture *f = *state;
+    open_connection(f, 0);
+    /* Address resolution finished in time, but the caller was busy and never handled
+     * the event: a tick past the phase's deadline must take it, not fail. */
+    fake_cm_event(RDMA_CM_EVENT_ADDR_RESOLVED, 0);
+    int64_t past_the_address_deadline = now_ns() + ONE_SECOND_NS * 21 / 10;
+    assert_int_equal(transport_rdma.tick(f->connection, past_the_address_deadline), 0);
+    assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_CONNECTING);
+    assert_int_equal(fake.resolve_route_calls, 1);
+    /* Nothing arrives for the route: that one is a timeout. */
+    assert_int_equal(transport_rdma.tick(f->connection, now_ns() + ONE_SECOND_NS * 21 / 10), -1);
+    assert_failed_with(f, "timed out resolving the route");
 }
 
 static void rejected_connection_fails_with_one_line(void **state)
@@ -441,7 +466,7 @@ static void control_message_of_the_wrong_size_fails_the_connection(void **state)
     uint8_t bytes[RDMA_WIRE_MESSAGE_BYTES] = {0x00, 0x02};
     fake_receive_control(3, bytes, 31);
     pump(f);
-    assert_failed_with(f, "control message is not 32 bytes (31 bytes");
+    assert_protocol_failure(f, "control message is not 32 bytes (31 bytes");
     assert_int_equal(transport_rdma.write(f->connection, "x", 1), -1);
     char got[4];
     assert_int_equal(transport_rdma.read(f->connection, got, sizeof(got)), -1);
@@ -454,7 +479,7 @@ static void control_message_with_an_unknown_opcode_fails_the_connection(void **s
     uint8_t bytes[RDMA_WIRE_MESSAGE_BYTES] = {0x00, 0x09};
     fake_receive_control(3, bytes, sizeof(bytes));
     pump(f);
-    assert_failed_with(f, "unknown opcode (32 bytes, opcode 9)");
+    assert_protocol_failure(f, "unknown opcode (32 bytes, opcode 9)");
 }
 
 static void zero_length_server_buffer_fails_the_connection(void **state)
@@ -464,7 +489,7 @@ static void zero_length_server_buffer_fails_the_connection(void **state)
     reach_established(f);
     server_registers(0);
     pump(f);
-    assert_failed_with(f, "zero-length receive buffer");
+    assert_protocol_failure(f, "zero-length receive buffer");
 }
 
 /* Found by fuzz_rdma_peer (tests/fuzz/regressions/rdma_peer/): the send buffer was once
@@ -477,7 +502,7 @@ static void oversized_server_buffer_fails_the_connection_without_allocating_it(v
     int registrations = fake.registrations;
     server_registers(0xe9e9e9e9u);
     pump(f);
-    assert_failed_with(f, "server advertised a 3924421097-byte receive buffer");
+    assert_protocol_failure(f, "server advertised a 3924421097-byte receive buffer");
     assert_int_equal(fake.registrations, registrations);
 }
 
@@ -488,7 +513,8 @@ static void imm_past_the_end_of_our_buffer_fails_the_connection(void **state)
     fake_receive_imm(1, SMALL_RX_BYTES - 10);
     fake_receive_imm(2, 11);
     pump(f);
-    assert_failed_with(f, "server wrote 11 bytes at offset 4086, past the end of our 4096-byte");
+    assert_protocol_failure(f,
+                            "server wrote 11 bytes at offset 4086, past the end of our 4096-byte");
 }
 
 static void work_completion_error_fails_the_connection(void **state)
@@ -497,7 +523,30 @@ static void work_completion_error_fails_the_connection(void **state)
     connect_fully(f, 0, 1 << 20);
     fake_completion(&(struct ibv_wc){.wr_id = 1, .status = IBV_WC_REM_ACCESS_ERR});
     pump(f);
-    assert_failed_with(f, "work completion error: remote access error");
+    assert_failed_with(f, "work completion error on a send: remote access error");
+    assert_int_equal(transport_rdma.failure(f->connection), TRANSPORT_FAILURE_WIRE);
+}
+
+static void message_longer_than_a_receive_is_named_as_the_server_breaking_the_protocol(void **state)
+{
+    fixture *f = *state;
+    connect_fully(f, 0, 1 << 20);
+    fake_completion(&(struct ibv_wc){.wr_id = fake.receive_wr_id[5], .status = IBV_WC_LOC_LEN_ERR});
+    pump(f);
+    assert_protocol_failure(f, "a message from the server did not fit a 32-byte receive: local "
+                               "length error");
+}
+
+static void flushed_receive_after_a_broken_queue_pair_is_a_wire_failure(void **state)
+{
+    fixture *f = *state;
+    connect_fully(f, 0, 1 << 20);
+    assert_int_equal(transport_rdma.failure(f->connection), TRANSPORT_FAILURE_NONE);
+    fake_completion(
+        &(struct ibv_wc){.wr_id = fake.receive_wr_id[5], .status = IBV_WC_WR_FLUSH_ERR});
+    pump(f);
+    assert_failed_with(f, "work completion error on a receive: Work Request Flushed Error");
+    assert_int_equal(transport_rdma.failure(f->connection), TRANSPORT_FAILURE_WIRE);
 }
 
 static void disconnect_mid_run_fails_but_keeps_what_already_arrived(void **state)
@@ -571,6 +620,7 @@ int main(void)
         FIXTURE_TEST(our_advertisement_names_the_receive_buffer),
         FIXTURE_TEST(server_buffer_seen_before_established_still_leads_to_ready),
         FIXTURE_TEST(each_wait_before_ready_is_bounded_by_tick),
+        FIXTURE_TEST(an_event_that_already_arrived_is_taken_before_a_deadline_is_judged),
         FIXTURE_TEST(rejected_connection_fails_with_one_line),
         FIXTURE_TEST(address_error_fails_with_one_line),
         FIXTURE_TEST(write_never_passes_the_server_buffer_and_resumes_on_its_next_registration),
@@ -585,6 +635,8 @@ int main(void)
         FIXTURE_TEST(oversized_server_buffer_fails_the_connection_without_allocating_it),
         FIXTURE_TEST(imm_past_the_end_of_our_buffer_fails_the_connection),
         FIXTURE_TEST(work_completion_error_fails_the_connection),
+        FIXTURE_TEST(message_longer_than_a_receive_is_named_as_the_server_breaking_the_protocol),
+        FIXTURE_TEST(flushed_receive_after_a_broken_queue_pair_is_a_wire_failure),
         FIXTURE_TEST(disconnect_mid_run_fails_but_keeps_what_already_arrived),
         FIXTURE_TEST(close_in_every_state_releases_everything),
         FIXTURE_TEST(missing_connection_manager_is_refused_at_open),
