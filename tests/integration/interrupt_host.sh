@@ -3,7 +3,8 @@
 # at seeded random moments of `./run.sh run`, COUNT times; the first one lands during the
 # VM boot. After each: exit 130 within 60 s, no process of that run left (its qemu, its
 # helpers, anything in its process group), its request folder under the cache's runs/
-# removed, no native rxe link or netdev left, and every summary.json written parses.
+# removed, no native rxe link or netdev left, every summary.json written parses, and no
+# temporary file of a write the VM's end cut short is left in the results.
 # INTERRUPT_SEED=N replays a schedule. The full check of the issue is COUNT=20:
 #   tests/integration/interrupt_host.sh . 20
 # Usage: interrupt_host.sh REPO [COUNT]
@@ -104,6 +105,8 @@ for i in $(seq 1 "$count"); do
         [ -f "$summary" ] || continue
         jq -e '.cases | type == "array"' "$summary" > /dev/null 2>&1 || fail "$summary does not parse"
     done
+    leftovers=$(find "$results" -name '.*' 2>/dev/null)
+    [ -z "$leftovers" ] || fail "files left behind in the results: $leftovers"
     run_pid=
 done
 echo "slowest exit after a signal: $slowest ms"
