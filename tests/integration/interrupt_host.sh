@@ -9,6 +9,7 @@
 #   tests/integration/interrupt_host.sh . 20
 # Usage: interrupt_host.sh REPO [COUNT]
 set -u
+shopt -s nullglob
 root=$(cd "$1" && pwd)
 count=${2:-3}
 seed=${INTERRUPT_SEED:-$(date +%s)}
@@ -83,8 +84,9 @@ for i in $(seq 1 "$count"); do
     done
     took=$(($(now_ms) - signalled))
     [ "$took" -gt "$slowest" ] && slowest=$took
-    echo "interruption $i: SIG$signal $where -> exit ${status:-none} in $took ms" \
-        "($(grep -E '^(results:|ok |KNOWN|UNEXPECTED|run.sh:)' "$scratch/out-$i" | tail -1 | cut -c1-80))"
+    folders=("$results"/*-*)
+    echo "interruption $i: SIG$signal $where -> exit ${status:-none} in $took ms;" \
+        "${#folders[@]} run folder(s), $(grep -cE '^(ok|KNOWN|UNEXPECTED) ' "$scratch/out-$i") case(s) finished"
     if [ -z "$status" ]; then
         fail "./run.sh still ran 60 s after SIG$signal"
     elif [ "$ended_before" = no ] && [ "$status" -ne 130 ]; then
