@@ -242,6 +242,8 @@ static void every_ci_gate_case_loads_and_verifies_data(void **state)
     (void)state;
     assert_true(check_folder_loads_and_verifies("ci") >= 8);
     assert_true(check_folder_loads_and_verifies("ci-pending") >= 4);
+    /* The faults mid-run that integration tests of their own run (link flap, SIGCONT). */
+    assert_true(check_folder_loads_and_verifies("faults") >= 3);
 }
 
 static void an_expectation_may_list_several_verdicts(void **state)
