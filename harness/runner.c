@@ -1408,6 +1408,10 @@ int runner_case_repeat(runner_case *opened, runner_repetition *repetition, char 
     repetition->verdict = run_repetition(context, &repetition->evidence);
     repetition->requests_per_second = context->repetition_requests_per_second;
     context->repetition++;
+    if (context->results_failed) {
+        snprintf(error, error_size, "%s", context->results_error);
+        return -1;
+    }
     if (context->environment_failure) {
         snprintf(error, error_size, "%s", context->environment_error);
         return -1;

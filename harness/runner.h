@@ -72,7 +72,7 @@ typedef struct runner_repetition {
 runner_case *runner_case_open(const runner_options *options, const scenario_case *one_case,
                               results_run *results);
 /* 0, or -1 when the environment failed (the server did not come up, the load could not
- * start), with one line in error. */
+ * start, a write to the results folder failed), with one line in error. */
 int runner_case_repeat(runner_case *opened, runner_repetition *repetition, char *error,
                        size_t error_size);
 /* The judgement over the verdicts of its repetitions, as runner_run judges a case. */
