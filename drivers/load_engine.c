@@ -155,6 +155,7 @@ struct load_engine {
     load_connection *connections;
     load_thread *threads;
     int thread_count;
+    bool destroying; /* free_engine: keep_wires_until_destroy no longer keeps them */
     int64_t start_ns;
     /* Load begins once every connection has settled (ready, or failed while connecting),
      * as valkey-benchmark connects its clients before it starts: throughput, the duration
@@ -307,6 +308,15 @@ static void connection_discard_output(load_connection *connection)
 /* Releases the wire and the buffers; the counters are kept for the results. */
 static void connection_release(load_connection *connection)
 {
+    if (connection->wire != NULL && connection->engine->params.keep_wires_until_destroy &&
+        !connection->engine->destroying) {
+        /* Kept open until load_engine_destroy; its counters are final already. */
+        transport_counters counters = {0};
+        connection->wire_type->counters(connection->wire, &counters);
+        connection->result.counters = connection->earlier_wires;
+        add_counters(&connection->result.counters, &counters);
+        return;
+    }
     connection_close_wire(connection, false);
     resp_reader_destroy(connection->reader);
     connection->reader = NULL;
@@ -1004,6 +1014,10 @@ static void *thread_main(void *argument)
             if (!connection_finished(connection)) {
                 /* A failure shows in the wire's state, which the service pass reads. */
                 watch->transport->handle_event(watch->connection, watch, events[i].events);
+            } else {
+                /* A wire kept open after its connection ended (keep_wires_until_destroy):
+                 * nobody reads its fd any more, so it must not wake this loop again. */
+                epoll_ctl(thread->epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
             }
         }
         now_ns = monotonic_ns();
@@ -1095,6 +1109,7 @@ static char *copy_string(const char *text)
 
 static void free_engine(load_engine *engine)
 {
+    engine->destroying = true;
     if (engine->connections != NULL) {
         for (int i = 0; i < engine->params.connections; i++) {
             connection_release(&engine->connections[i]);

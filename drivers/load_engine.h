@@ -107,6 +107,11 @@ typedef struct load_engine_params {
     int churn_connections;            /* killed abruptly and reopened at every churn */
     bool server_disconnects_expected; /* reconnect when the server drops a connection */
     double idle_seconds;              /* hold the connections idle before the load */
+    /* A connection that ends (failed or done) keeps its wire open, out of the epoll set,
+     * until load_engine_destroy: a caller that takes the link down mid-run decides when
+     * RDMA disconnects go out (rxe stops setting up connections after a disconnect sent
+     * while its link was down). */
+    bool keep_wires_until_destroy;
 } load_engine_params;
 
 /* The parameters a caller gets before setting its own: one connection, one thread,

@@ -75,6 +75,10 @@ static const char usage_text[] =
     "  --candidate-cpu-limit PCT  compare: run the candidate's server in a cgroup limited\n"
     "                    to PCT% of one CPU: a build slowed on purpose, to prove the gate\n"
     "  --out DIR         merge: the merged folder (default results/<UTC time>-merged)\n"
+    "  --results DIR     run, repro, compare and the main job: the folder that receives the\n"
+    "                    run folders (default results/); created if missing. A folder that\n"
+    "                    cannot be written (read-only, disk full) ends the run at the first\n"
+    "                    write with one line naming the file and exit 125\n"
     "  -v, --verbose     say more about what is done\n"
     "  -h, --help        this text\n"
     "\n"
@@ -205,10 +209,11 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             options->verbose = true;
             continue;
         }
-        const char *takes_value[] = {"--testbed",  "--server",    "--rdma-module", "--valkey-src",
-                                     "--cache",    "--vm-cpus",   "--vm-memory",   "--case",
-                                     "--baseline", "--candidate", "--repetitions", "--threshold",
-                                     "--shard",    "--out",       "--candidate-cpu-limit"};
+        const char *takes_value[] = {
+            "--testbed",  "--server",    "--rdma-module",         "--valkey-src",
+            "--cache",    "--vm-cpus",   "--vm-memory",           "--case",
+            "--baseline", "--candidate", "--repetitions",         "--threshold",
+            "--shard",    "--out",       "--candidate-cpu-limit", "--results"};
         bool is_valued = false;
         for (size_t i = 0; i < sizeof takes_value / sizeof takes_value[0]; i++)
             is_valued |= strcmp(word, takes_value[i]) == 0;
@@ -247,6 +252,8 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             options->candidate = value;
         } else if (strcmp(word, "--out") == 0) {
             options->out_dir = value;
+        } else if (strcmp(word, "--results") == 0) {
+            options->results_dir = value;
         } else if (strcmp(word, "--shard") == 0) {
             if (shard_parse(value, &options->shard, error, error_size) != 0)
                 return -1;
@@ -330,12 +337,12 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
         return -1;
     }
     if (!compare && !inside) {
-        const char *compare_only = options->baseline    ? "--baseline"
-                                   : options->candidate ? "--candidate"
-                                   : repetitions_given  ? "--repetitions"
-                                   : threshold_given    ? "--threshold"
+        const char *compare_only = options->baseline              ? "--baseline"
+                                   : options->candidate           ? "--candidate"
+                                   : repetitions_given            ? "--repetitions"
+                                   : threshold_given              ? "--threshold"
                                    : options->candidate_cpu_limit ? "--candidate-cpu-limit"
-                                                        : NULL;
+                                                                  : NULL;
         if (compare_only) {
             snprintf(error, error_size, "%s applies to compare only", compare_only);
             return -1;
@@ -351,6 +358,13 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
     }
     if (options->shard.count > 0 && options->command != CLI_COMMAND_RUN && !compare && !inside) {
         snprintf(error, error_size, "--shard applies to run and compare only");
+        return -1;
+    }
+    if (options->results_dir && options->command != CLI_COMMAND_RUN &&
+        options->command != CLI_COMMAND_REPRO && options->command != CLI_COMMAND_MAIN && !compare &&
+        !inside) {
+        snprintf(error, error_size,
+                 "--results applies to run, repro, compare and the main job only");
         return -1;
     }
     if (options->out_dir && options->command != CLI_COMMAND_MERGE) {

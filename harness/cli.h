@@ -49,14 +49,15 @@ typedef struct cli_options {
     const char *case_name;                         /* --case */
     const char *scenario_paths[CLI_MAX_SCENARIOS]; /* run: the scenario files */
     int scenario_count;
-    const char *baseline;  /* compare --baseline SPEC */
-    const char *candidate; /* compare --candidate SPEC */
-    int repetitions;       /* compare --repetitions, CLI_DEFAULT_REPETITIONS when not given */
-    double threshold;      /* compare --threshold, as a fraction (5% is 0.05) */
+    const char *baseline;    /* compare --baseline SPEC */
+    const char *candidate;   /* compare --candidate SPEC */
+    int repetitions;         /* compare --repetitions, CLI_DEFAULT_REPETITIONS when not given */
+    double threshold;        /* compare --threshold, as a fraction (5% is 0.05) */
     int candidate_cpu_limit; /* compare --candidate-cpu-limit PCT; 0 when not given */
-    shard_spec shard;      /* --shard I/N; count 0 when not given */
-    const char *out_dir;   /* merge --out */
-    char **command_argv;   /* after "--": NULL-terminated, points into argv */
+    shard_spec shard;        /* --shard I/N; count 0 when not given */
+    const char *out_dir;     /* merge --out */
+    const char *results_dir; /* --results: where run folders go; NULL: <repo>/results */
+    char **command_argv;     /* after "--": NULL-terminated, points into argv */
     int command_argc;
 } cli_options;
 

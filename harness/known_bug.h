@@ -3,7 +3,9 @@
  * scenario expects. Pure.
  *
  * Promises (strict expected failure):
- * - A case with `expect: X` is as expected only when every repetition gave X.
+ * - A case with `expect: X` is as expected only when every repetition gave X; with
+ *   `expect: [X, Y]`, when every repetition gave X or Y (its verdict: the first
+ *   repetition's when all agree, else the first failing one's).
  * - A case that declares a known bug with verdicts V:
  *   - is UNEXPECTED when any repetition gave a failure outside V (a CRASH during a known
  *     SPIN bug is a new problem and must not hide behind the known one);
@@ -42,7 +44,8 @@ typedef struct case_judgement {
 case_judgement known_bug_judge_case(const scenario_settings *settings,
                                     const scenario_verdict *verdicts, size_t repetition_count);
 
-/* What the case expects, for people: "PASS", "SPIN", or "known bug ID: SPIN or STALL". */
+/* What the case expects, for people: "PASS", "STALL or PASS", or "known bug ID: SPIN or
+ * STALL". */
 void known_bug_describe_expectation(const scenario_settings *settings, char *out, size_t out_size);
 
 /* "as expected", "unexpected", "KNOWN" */

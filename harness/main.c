@@ -83,6 +83,53 @@ static void cache_dir_of(const cli_options *options, char *out, size_t out_size)
         snprintf(out, out_size, "%s", resolved);
 }
 
+/* Makes path and its parents (as mkdir -p). 0, or -1 with errno set. */
+static int make_folders(const char *path)
+{
+    char partial[PATH_MAX];
+    snprintf(partial, sizeof partial, "%s", path);
+    for (char *slash = partial + 1; *slash != '\0'; slash++) {
+        if (*slash != '/')
+            continue;
+        *slash = '\0';
+        if (mkdir(partial, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *slash = '/';
+    }
+    if (mkdir(partial, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* On the host: the folder that receives run folders, absolute (the test bed shares it at
+ * the same path): --results DIR, made if missing, else <repo>/results. One line printed
+ * on failure. */
+static int results_root_of(const cli_options *options, const char *repo_root, char *out,
+                           size_t out_size)
+{
+    /* 0, EXIT_ENVIRONMENT (cannot be made) or EXIT_USAGE (a path the VM cannot share). */
+    if (!options->results_dir) {
+        snprintf(out, out_size, "%s/results", repo_root);
+        return 0;
+    }
+    char resolved[PATH_MAX];
+    if (make_folders(options->results_dir) != 0 || !realpath(options->results_dir, resolved)) {
+        fprintf(stderr, "run.sh: --results %s: cannot create the results folder: %s\n",
+                options->results_dir, strerror(errno));
+        return EXIT_ENVIRONMENT;
+    }
+    /* The VM gets its shared folders on the kernel command line, ':'-separated. */
+    if (strpbrk(resolved, " :\t\n\"") != NULL) {
+        fprintf(stderr,
+                "run.sh: --results %s: the test bed cannot share a path holding a space, "
+                "a ':' or a quote\n",
+                options->results_dir);
+        return EXIT_USAGE;
+    }
+    snprintf(out, out_size, "%s", resolved);
+    return 0;
+}
+
 /* The server under test and its tools, as environment entries for the test bed. */
 typedef struct build_environment {
     char entries[6][PATH_MAX + 32];
@@ -211,14 +258,17 @@ static int inside_smoke(void)
     return rdma_ok && tcp_ok ? EXIT_AS_EXPECTED : EXIT_UNEXPECTED_VERDICT;
 }
 
-/* Inside the test bed: where results go, and the test bed in words, from the
- * environment the host side set. */
-static void describe_inside(const char *address, char *results_root, size_t results_size,
-                            char *testbed_text, size_t testbed_size)
+/* Inside the test bed: where results go (--results, else <repo>/results), and the test
+ * bed in words, from the environment the host side set. */
+static void describe_inside(const cli_options *options, const char *address, char *results_root,
+                            size_t results_size, char *testbed_text, size_t testbed_size)
 {
     char repo_root[PATH_MAX];
     repo_root_of(repo_root, sizeof repo_root);
-    snprintf(results_root, results_size, "%s/results", repo_root);
+    if (options->results_dir)
+        snprintf(results_root, results_size, "%s", options->results_dir);
+    else
+        snprintf(results_root, results_size, "%s/results", repo_root);
     const char *kind = getenv("TESTBED_KIND");
     const char *device = getenv("TESTBED_RDMA_DEVICE");
     snprintf(testbed_text, testbed_size, "%s, RDMA device %s (%s)", kind ? kind : "?",
@@ -237,7 +287,8 @@ static int inside_run(const cli_options *options, bool repro)
         return EXIT_USAGE;
     }
     char results_root[PATH_MAX + 16], testbed_text[256];
-    describe_inside(address, results_root, sizeof results_root, testbed_text, sizeof testbed_text);
+    describe_inside(options, address, results_root, sizeof results_root, testbed_text,
+                    sizeof testbed_text);
     runner_options run = {
         .scenario_paths = options->scenario_paths,
         .scenario_count = (size_t)options->scenario_count,
@@ -246,6 +297,8 @@ static int inside_run(const cli_options *options, bool repro)
         .server_path = server_path,
         .rdma_module_path = getenv("VALKEY_RDMA_MODULE"),
         .rdma_address = address,
+        .netdev = getenv("TESTBED_NETDEV"),
+        .rdma_device = getenv("TESTBED_RDMA_DEVICE"),
         .testbed_description = testbed_text,
         .repro = repro,
         .live_progress = getenv("VALKEY_RDMA_HARNESS_TTY") != NULL,
@@ -309,11 +362,49 @@ static int inside_serve(const cli_options *options)
     return EXIT_AS_EXPECTED;
 }
 
-/* Draws the report of every results folder whose summary.json changed since `since`. */
-static void report_new_runs(const char *repo_root, time_t since)
+/* After an interrupt on the host the VM is gone with whatever the inside job was
+ * writing: the temporary files of a run folder changed since `since` (a summary.json
+ * being replaced, the current server log, a stacks part; all named with a leading dot)
+ * are removed. What was written whole stays: summary.json is only ever renamed into place. */
+static void remove_partial_files(const char *results_root, time_t since)
 {
-    char results_root[PATH_MAX];
-    snprintf(results_root, sizeof results_root, "%s/results", repo_root);
+    DIR *folder = opendir(results_root);
+    if (!folder)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(folder)) != NULL) {
+        if (entry->d_name[0] == '.' || strcmp(entry->d_name, "latest") == 0)
+            continue;
+        char run_dir[PATH_MAX];
+        snprintf(run_dir, sizeof run_dir, "%s/%s", results_root, entry->d_name);
+        struct stat info;
+        DIR *run = NULL;
+        if (lstat(run_dir, &info) != 0 || !S_ISDIR(info.st_mode) || info.st_mtime < since ||
+            (run = opendir(run_dir)) == NULL)
+            continue;
+        struct dirent *file;
+        while ((file = readdir(run)) != NULL) {
+            if (file->d_name[0] != '.' || strcmp(file->d_name, ".") == 0 ||
+                strcmp(file->d_name, "..") == 0)
+                continue;
+            char path[PATH_MAX + 256];
+            snprintf(path, sizeof path, "%s/%s", run_dir, file->d_name);
+            if (lstat(path, &info) == 0 && S_ISREG(info.st_mode))
+                unlink(path);
+        }
+        closedir(run);
+    }
+    closedir(folder);
+}
+
+/* Draws the report of every results folder whose summary.json changed since `since`;
+ * after an interrupt, only tidies them (remove_partial_files). */
+static void report_new_runs(const char *results_root, time_t since)
+{
+    if (process_interrupted()) {
+        remove_partial_files(results_root, since);
+        return;
+    }
     DIR *folder = opendir(results_root);
     if (!folder)
         return;
@@ -346,7 +437,8 @@ static int inside_compare(const cli_options *options)
         return EXIT_USAGE;
     }
     char results_root[PATH_MAX + 16], testbed_text[256];
-    describe_inside(address, results_root, sizeof results_root, testbed_text, sizeof testbed_text);
+    describe_inside(options, address, results_root, sizeof results_root, testbed_text,
+                    sizeof testbed_text);
     compare_options compare = {
         .scenario_paths = options->scenario_paths,
         .scenario_count = (size_t)options->scenario_count,
@@ -575,6 +667,8 @@ static int command_compare(const cli_options *options, const char *repo_root, co
     inside[count++] = self;
     inside[count++] = "inside";
     inside[count++] = "compare";
+    inside[count++] = "--results";
+    inside[count++] = (char *)options->results_dir;
     inside[count++] = "--baseline";
     inside[count++] = baseline_text;
     inside[count++] = "--candidate";
@@ -602,7 +696,7 @@ static int command_compare(const cli_options *options, const char *repo_root, co
         inside[count++] = (char *)options->scenario_paths[i];
     inside[count] = NULL;
     rc = run_in_testbed(options, repo_root, cache_dir, &candidate_build, inside, true);
-    report_new_runs(repo_root, job_started);
+    report_new_runs(options->results_dir, job_started);
     fprintf(stderr, "wall time: %.1f s\n", monotonic_seconds() - started);
     return rc;
 }
@@ -672,6 +766,11 @@ int main(int argc, char **argv)
     }
     cache_dir_of(&options, cache_dir, sizeof cache_dir);
     time_t job_started = time(NULL) - 1;
+    char results_root[PATH_MAX];
+    int results_rc = results_root_of(&options, repo_root, results_root, sizeof results_root);
+    if (results_rc != 0)
+        return results_rc;
+    options.results_dir = results_root;
 
     /* The scenario files of each job, checked before anything is provisioned or run:
      * a bad file costs no download and no boot. */
@@ -738,6 +837,8 @@ int main(int argc, char **argv)
         inside[count++] = self;
         inside[count++] = "inside";
         inside[count++] = (char *)job;
+        inside[count++] = "--results";
+        inside[count++] = (char *)options.results_dir;
         char shard_text[32];
         if (options.shard.count > 0) {
             shard_format(&options.shard, shard_text, sizeof shard_text);
@@ -753,7 +854,7 @@ int main(int argc, char **argv)
         inside[count] = NULL;
         rc = run_in_testbed(&options, repo_root, cache_dir, &build, inside, true);
         /* Charts are drawn on the host: gnuplot is quicker here than under emulation. */
-        report_new_runs(repo_root, job_started);
+        report_new_runs(options.results_dir, job_started);
         break;
     }
     default:

@@ -391,6 +391,16 @@ static json_t *case_to_json(const results_case *finished)
                                       (json_int_t)seen->clients_killed, "keepalives_received",
                                       (json_int_t)seen->keepalives_received, "verified_gets",
                                       (json_int_t)seen->verified_gets));
+    if (finished->has_fault_timeline) {
+        json_t *timeline = json_pack(
+            "{s:o, s:o}", "applied_s",
+            finished->fault_applied_s >= 0 ? json_real(finished->fault_applied_s) : json_null(),
+            "cleared_s",
+            finished->fault_cleared_s >= 0 ? json_real(finished->fault_cleared_s) : json_null());
+        if (timeline != NULL && finished->fault_reconnect && finished->fault_reconnect[0])
+            json_object_set_new(timeline, "reconnect", json_string(finished->fault_reconnect));
+        json_object_set_new(object, "fault_timeline", timeline);
+    }
     return object;
 }
 

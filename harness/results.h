@@ -82,6 +82,15 @@ typedef struct results_case {
     bool servers_recorded;
     int servers_started;
     const results_disruptions *disruptions; /* NULL: not recorded */
+    /* A planted fault, in the repetition whose evidence is shown, on the same clock as
+     * the evidence's onset: when it was planted, and when it was undone (SIGCONT, the
+     * link back up); negative when it never was. Written as "fault_timeline". */
+    bool has_fault_timeline;
+    double fault_applied_s;
+    double fault_cleared_s;
+    /* link_flap: "ok" when a new RDMA connection worked once the link was back, else why
+     * not; NULL or empty when not checked. Written as fault_timeline.reconnect. */
+    const char *fault_reconnect;
 } results_case;
 
 typedef struct results_run results_run;

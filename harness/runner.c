@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "known_bug.h"
+#include "link_control.h"
 #include "load_engine.h"
 #include "process.h"
 #include "results.h"
@@ -75,6 +76,15 @@ typedef struct kept_server kept_server;
 #define CLIENT_KILL_TIMEOUT_MS 1000
 /* CLIENT LIST at a SPIN or STALL verdict: the main thread may be the one stuck. */
 #define CLIENT_LIST_TIMEOUT_MS 2000
+/* After a link_flap the rxe port reads ACTIVE again within a few hundred ms under
+ * emulation; a port still down after this long is a broken test bed. */
+#define LINK_PORT_ACTIVE_TIMEOUT_MS 10000
+/* After a link_flap: one new RDMA connection and this many requests show whether the
+ * server (and the rxe device) accept connections again. Connect and reply bounds are
+ * the transport's default; the wait adds slack for the threads to end. */
+#define RECONNECT_CHECK_REQUESTS 4
+#define RECONNECT_CHECK_STALL_S 5.0
+#define RECONNECT_CHECK_WAIT_MS 20000
 
 static const char *const assertion_markers[ASSERTION_MARKERS_COUNT] = {
     "ASSERTION FAILED", "VALKEY BUG REPORT", "crashed by signal"};
@@ -214,18 +224,68 @@ typedef struct fault_state {
     bool applied;
     bool resumed;
     int connection_fd;
+    bool link_down; /* link_flap: the netdev is down and must come back up */
+    bool failed;    /* the fault could not be planted or undone: an environment failure */
+    char error[256];
+    /* On the case's clock (as the verdict's onset): when it was planted and when undone
+     * (SIGCONT, link up); negative until then. */
+    double applied_s;
+    double cleared_s;
+    /* link_flap: whether a new RDMA connection worked once the link was back ("ok"), or
+     * why not; empty when not checked. */
+    char reconnect[LOAD_ERROR_TEXT_BYTES + 32];
 } fault_state;
 
-static void fault_apply(const scenario_fault *fault, server *running, fault_state *state,
-                        double elapsed_s, FILE *log)
+/* Where a link_flap acts: the test bed's netdev and the RDMA device on it. */
+typedef struct fault_target {
+    server *running;
+    const char *netdev;
+    const char *rdma_device;
+} fault_target;
+
+static void fault_fail(fault_state *state, const char *format, const char *detail)
+{
+    if (!state->failed)
+        snprintf(state->error, sizeof state->error, format, detail);
+    state->failed = true;
+}
+
+/* Brings a flapped link back up and waits (bounded) until its RDMA port is active again.
+ * Safe to call on every path, whether or not the link is down. */
+static void fault_restore_link(fault_state *state, const fault_target *target, double elapsed_s,
+                               FILE *log)
+{
+    if (!state->link_down)
+        return;
+    char error[256];
+    if (link_control_set_up(target->netdev, true, error, sizeof error) != 0) {
+        fault_fail(state, "link_flap: %s", error);
+        return;
+    }
+    state->link_down = false;
+    state->cleared_s = elapsed_s;
+    double started = monotonic_seconds();
+    if (link_control_wait_port_active(target->rdma_device, LINK_PORT_ACTIVE_TIMEOUT_MS, error,
+                                      sizeof error) != 0)
+        fault_fail(state, "link_flap: %s", error);
+    fprintf(log, "fault: link_flap: %s up again at %.2f s, %s port active after %.0f ms\n",
+            target->netdev, elapsed_s, target->rdma_device,
+            (monotonic_seconds() - started) * 1000.0);
+}
+
+/* Plants the fault `after` into the load (load_s: since every connection was set up) and
+ * undoes it `duration` later; elapsed_s is the case's clock, for the log and the record. */
+static void fault_apply(const scenario_fault *fault, const fault_target *target, fault_state *state,
+                        double elapsed_s, double load_s, FILE *log)
 {
     if (fault->kind == SCENARIO_FAULT_NONE)
         return;
     double after_s = (double)fault->after_ms / 1000.0;
     double duration_s = (double)fault->duration_ms / 1000.0;
-    if (!state->applied && elapsed_s >= after_s) {
+    if (!state->applied && load_s >= after_s) {
         state->applied = true;
-        char microseconds[32], seconds[32];
+        state->applied_s = elapsed_s;
+        char microseconds[32], seconds[32], error[256];
         snprintf(microseconds, sizeof microseconds, "%" PRIu64, fault->duration_ms * 1000);
         snprintf(seconds, sizeof seconds, "%.3f", duration_s);
         switch (fault->kind) {
@@ -246,20 +306,33 @@ static void fault_apply(const scenario_fault *fault, server *running, fault_stat
             break;
         }
         case SCENARIO_FAULT_SIGSTOP:
-            kill(running->process.pid, SIGSTOP);
+            kill(target->running->process.pid, SIGSTOP);
             break;
         case SCENARIO_FAULT_SIGKILL:
-            kill(running->process.pid, SIGKILL);
+            kill(target->running->process.pid, SIGKILL);
+            break;
+        case SCENARIO_FAULT_LINK_FLAP:
+            if (link_control_set_up(target->netdev, false, error, sizeof error) != 0)
+                fault_fail(state, "link_flap: %s", error);
+            else
+                state->link_down = true;
             break;
         case SCENARIO_FAULT_NONE:
             break;
         }
-        fprintf(log, "fault: %s at %.2f s\n", scenario_fault_kind_name(fault->kind), elapsed_s);
+        fprintf(log, "fault: %s at %.2f s (%.2f s into the load)\n",
+                scenario_fault_kind_name(fault->kind), elapsed_s, load_s);
     }
-    if (state->applied && !state->resumed && fault->kind == SCENARIO_FAULT_SIGSTOP &&
-        elapsed_s >= after_s + duration_s) {
-        kill(running->process.pid, SIGCONT);
-        state->resumed = true;
+    if (state->applied && !state->resumed && load_s >= after_s + duration_s) {
+        if (fault->kind == SCENARIO_FAULT_SIGSTOP) {
+            kill(target->running->process.pid, SIGCONT);
+            state->cleared_s = elapsed_s;
+            fprintf(log, "fault: sigstop: SIGCONT at %.2f s\n", elapsed_s);
+            state->resumed = true;
+        } else if (fault->kind == SCENARIO_FAULT_LINK_FLAP) {
+            fault_restore_link(state, target, elapsed_s, log);
+            state->resumed = true;
+        }
     }
 }
 
@@ -336,10 +409,47 @@ typedef struct case_context {
     uint64_t keepalives_expected;
     char idle_failure[LOAD_ERROR_TEXT_BYTES + 128];
     kill_storm storm;
+    /* link_flap: connections that failed on the wire once the link was taken down. They
+     * are what the fault does (README: "Faults mid-run"), named but not held against the
+     * server. */
+    uint64_t lost_to_flap;
+    char flap_loss[LOAD_ERROR_TEXT_BYTES + 64];
+    double load_started_s; /* when every connection of the main load was set up; -1 before */
     bool environment_failure;
     char environment_error[512];
+    /* A link_flap left RDMA unable to set up new connections: why; no later RDMA
+     * repetition can run (see check_reconnect). Empty when RDMA is fine. */
+    char rdma_unusable[768];
+    /* The first write to the results folder that failed: it ends the run. */
+    bool results_failed;
+    char results_error[RESULTS_ERROR_BYTES];
     FILE *log_stream;
 } case_context;
+
+static fault_target fault_target_of(case_context *context)
+{
+    return (fault_target){context->running, context->options->netdev,
+                          context->options->rdma_device};
+}
+
+/* Undoes what the planted fault left in place (a link still down) before anything is
+ * torn down: connections closed while the link is down leave rxe unable to set up new
+ * ones (see README, "Faults mid-run"). */
+static void undo_fault(case_context *context)
+{
+    fault_target target = fault_target_of(context);
+    fault_restore_link(&context->fault, &target, monotonic_seconds() - context->started_s,
+                       context->log_stream);
+}
+
+/* Keeps the first failed write to the results folder; later ones add nothing. */
+static void note_results_failure(case_context *context, const char *error)
+{
+    if (context->results_failed || error == NULL || error[0] == '\0')
+        return;
+    context->results_failed = true;
+    snprintf(context->results_error, sizeof context->results_error, "%s", error);
+}
 
 static int engine_params_from_case(const scenario_case *one_case, const runner_options *options,
                                    load_engine_params *params, size_t *size_storage, char *error,
@@ -406,6 +516,9 @@ static int engine_params_from_case(const scenario_case *one_case, const runner_o
                             DRIVER_STALL_MARGIN_S;
     params->seed = 1;
     params->connect_timeout_ms = RUNNER_CONNECT_TIMEOUT_MS;
+    /* A link_flap takes the link down under live connections: none may be torn down
+     * before the harness has brought it back up (see check_reconnect). */
+    params->keep_wires_until_destroy = one_case->settings.fault.kind == SCENARIO_FAULT_LINK_FLAP;
     return 0;
 }
 
@@ -445,9 +558,11 @@ static int watchdog_sample(case_context *context, load_engine *engine,
         }
         context->history[context->history_count++] = sample;
     }
-    for (size_t i = 0; i < thread_count; i++)
-        results_append_cpu(context->results, elapsed_s, usage[i].tid, usage[i].name,
-                           usage[i].cpu_percent, context->one_case->name, error, sizeof error);
+    for (size_t i = 0; i < thread_count && !context->results_failed; i++)
+        if (results_append_cpu(context->results, elapsed_s, usage[i].tid, usage[i].name,
+                               usage[i].cpu_percent, context->one_case->name, error,
+                               sizeof error) != 0)
+            note_results_failure(context, error);
     for (size_t i = 0; i < smoothed_count; i++)
         threads[i] =
             (verdict_thread_cpu){smoothed[i].name, smoothed[i].tid, smoothed[i].cpu_percent};
@@ -480,8 +595,11 @@ static int watchdog_sample(case_context *context, load_engine *engine,
                 snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]", one->error,
                          load_error_class_name(one->error_class));
         }
-        results_append_progress(context->results, elapsed_s, context->one_case->name, one->name,
-                                one->outstanding, since, one->replies, error, sizeof error);
+        if (!context->results_failed &&
+            results_append_progress(context->results, elapsed_s, context->one_case->name, one->name,
+                                    one->outstanding, since, one->replies, error,
+                                    sizeof error) != 0)
+            note_results_failure(context, error);
     }
 
     verdict_sample input = {
@@ -506,9 +624,96 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     }
     log_watch_scan(&context->log, context->log_path);
     input.assertion_line = context->log.assertion[0] ? context->log.assertion : NULL;
-    fault_apply(&context->one_case->settings.fault, context->running, &context->fault, elapsed_s,
-                context->log_stream);
+    /* Faults act while a load runs, timed from the moment every connection is set up (a
+     * link taken down during connection setup would test the setup, not the load); the
+     * last look after the load (engine NULL) plants none. */
+    bool connecting = false;
+    for (size_t i = 0; i < connection_count; i++)
+        connecting |= progress[i].state == LOAD_CONNECTION_CONNECTING;
+    if (engine != NULL && !connecting && connection_count > 0 && context->load_started_s < 0)
+        context->load_started_s = now_s;
+    fault_target target = fault_target_of(context);
+    if (engine != NULL && context->load_started_s >= 0)
+        fault_apply(&context->one_case->settings.fault, &target, &context->fault, elapsed_s,
+                    now_s - context->load_started_s, context->log_stream);
     return verdict_judge_update(&context->judge, &input);
+}
+
+/* Appends from[offset..] to to; returns the offset reached. A failed write shows in
+ * ferror(to), which finish_appending reports. */
+static long append_file(const char *from, long offset, FILE *to)
+{
+    FILE *in = fopen(from, "re");
+    if (!in)
+        return offset;
+    if (fseek(in, offset, SEEK_SET) != 0) {
+        fclose(in);
+        return offset;
+    }
+    char buffer[8192];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, in)) > 0 && !ferror(to)) {
+        fwrite(buffer, 1, got, to);
+        offset += (long)got;
+    }
+    fclose(in);
+    return offset;
+}
+
+/* A server's output may end mid-line; the next section header starts on a line of its own. */
+static void end_with_newline(FILE *file)
+{
+    fflush(file);
+    if (fseek(file, -1, SEEK_END) == 0 && fgetc(file) != '\n') {
+        fseek(file, 0, SEEK_END);
+        fputc('\n', file);
+    }
+    fseek(file, 0, SEEK_END);
+}
+
+/* Closes a file written with stdio; 0, or -1 with one line naming it when any write
+ * into it (or the close itself, which flushes) failed. */
+static int finish_appending(FILE *file, const char *path, char *error, size_t error_size)
+{
+    int failed = fflush(file) != 0 || ferror(file);
+    int saved_errno = errno;
+    if (fclose(file) != 0 && !failed) {
+        failed = 1;
+        saved_errno = errno;
+    }
+    if (failed)
+        snprintf(error, error_size, "%s: cannot write: %s", path,
+                 strerror(saved_errno ? saved_errno : EIO));
+    return failed ? -1 : 0;
+}
+
+/* Appends the server's log from offset (and what it printed before its log opened) to
+ * the run's server.log under header; returns the offset reached in log_path. A failed
+ * write puts one line in write_error (RESULTS_ERROR_BYTES), unless one is there already. */
+static long copy_log_tail(const char *log_path, long offset, const char *run_dir,
+                          const char *header, char *write_error)
+{
+    char whole_log[PATH_MAX], error[RESULTS_ERROR_BYTES];
+    snprintf(whole_log, sizeof whole_log, "%s/server.log", run_dir);
+    FILE *log = fopen(whole_log, "a+e");
+    if (!log) {
+        if (!write_error[0])
+            snprintf(write_error, RESULTS_ERROR_BYTES, "%s: cannot write: %s", whole_log,
+                     strerror(errno));
+        return offset;
+    }
+    end_with_newline(log);
+    fputs(header, log);
+    offset = append_file(log_path, offset, log);
+    char early[PATH_MAX + 16];
+    snprintf(early, sizeof early, "%s.stdout", log_path);
+    end_with_newline(log);
+    append_file(early, 0, log);
+    unlink(early);
+    end_with_newline(log);
+    if (finish_appending(log, whole_log, error, sizeof error) != 0 && !write_error[0])
+        snprintf(write_error, RESULTS_ERROR_BYTES, "%s", error);
+    return offset;
 }
 
 /* The server's own view of its clients at the verdict (CLIENT LIST over TCP): which of
@@ -518,9 +723,13 @@ static void capture_client_list(case_context *context)
     static const char command[] = "*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n";
     enum { CLIENT_LIST_BYTES = 64 * 1024 };
     char *list = malloc(CLIENT_LIST_BYTES);
-    char path[PATH_MAX], error[256];
+    char path[PATH_MAX], error[RESULTS_ERROR_BYTES];
     snprintf(path, sizeof path, "%s/clients.txt", context->run_dir);
-    FILE *out = fopen(path, "a");
+    FILE *out = fopen(path, "ae");
+    if (!out) {
+        snprintf(error, sizeof error, "%s: cannot write: %s", path, strerror(errno));
+        note_results_failure(context, error);
+    }
     if (list && out) {
         fprintf(out, "=== %s, repetition %d ===\n", context->one_case->name,
                 context->repetition + 1);
@@ -530,8 +739,8 @@ static void capture_client_list(case_context *context)
         else
             fprintf(out, "(no CLIENT LIST: %s)\n", error);
     }
-    if (out)
-        fclose(out);
+    if (out && finish_appending(out, path, error, sizeof error) != 0)
+        note_results_failure(context, error);
     free(list);
 }
 
@@ -551,24 +760,82 @@ static void capture_stacks(case_context *context)
     /* A stopped server cannot be attached to usefully; gdb would wait on it. */
     int rc = stacks_capture(context->running->process.pid, spinning, evidence->thread_count, part,
                             STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
-    FILE *out = fopen(whole, "a");
-    if (!out)
+    FILE *out = fopen(whole, "ae");
+    if (!out) {
+        unlink(part);
+        snprintf(error, sizeof error, "%s: cannot write: %s", whole, strerror(errno));
+        note_results_failure(context, error);
         return;
+    }
     fprintf(out, "=== %s, repetition %d: %s at %.1f s ===\n", context->one_case->name,
             context->repetition + 1, verdict_label(evidence->verdict), evidence->detected_s);
     if (rc != 0)
         fprintf(out, "(no stacks: %s)\n", error);
-    FILE *in = fopen(part, "r");
-    if (in) {
-        char buffer[8192];
-        size_t got;
-        while ((got = fread(buffer, 1, sizeof buffer, in)) > 0)
-            fwrite(buffer, 1, got, out);
-        fclose(in);
-    }
-    fclose(out);
+    append_file(part, 0, out);
     unlink(part);
+    if (finish_appending(out, whole, error, sizeof error) != 0) {
+        note_results_failure(context, error);
+        return;
+    }
     context->stacks_written = true;
+}
+
+/* After a link_flap, with the link back: can a new RDMA connection be set up and
+ * answered? A failure is kept in context->fault.reconnect and makes every later RDMA
+ * repetition of the run impossible (context->rdma_unusable): measured on rxe (Linux 6.1),
+ * a connection set up or torn down while the link was down leaves the device unable to
+ * set up any new connection until it is re-created, which no process holding it can do. */
+static void check_reconnect(case_context *context, const load_engine_params *load)
+{
+    fault_state *fault = &context->fault;
+    if (context->one_case->settings.fault.kind != SCENARIO_FAULT_LINK_FLAP || !fault->applied ||
+        fault->failed || fault->link_down || fault->reconnect[0] || process_interrupted() ||
+        context->results_failed || !server_is_running(context->running))
+        return;
+    load_engine_params check = *load;
+    check.connections = 1;
+    check.threads = 1;
+    check.pipeline_depth = 1;
+    check.request_limit = RECONNECT_CHECK_REQUESTS;
+    check.duration_seconds = 0;
+    check.rate_limit_per_second = 0;
+    check.key_prefix = "reconnect:";
+    check.key_space = RECONNECT_CHECK_REQUESTS;
+    check.sequential_keys = true;
+    check.set_fraction = 1.0;
+    check.verify = false;
+    check.keys_written_before = false;
+    check.stall_seconds = RECONNECT_CHECK_STALL_S;
+    char error[256];
+    load_engine *engine = load_engine_start(&check, error, sizeof error);
+    if (engine == NULL) {
+        snprintf(fault->reconnect, sizeof fault->reconnect, "not checked: %s", error);
+        return;
+    }
+    if (load_engine_wait(engine, RECONNECT_CHECK_WAIT_MS) != 0) {
+        snprintf(fault->reconnect, sizeof fault->reconnect, "no answer within %d ms",
+                 RECONNECT_CHECK_WAIT_MS);
+    } else {
+        const load_results *results = load_engine_results(engine);
+        if (results->replies == RECONNECT_CHECK_REQUESTS)
+            snprintf(fault->reconnect, sizeof fault->reconnect, "ok");
+        else if (results->connection_count > 0 && results->connections[0].progress.error[0])
+            snprintf(fault->reconnect, sizeof fault->reconnect, "%s",
+                     results->connections[0].progress.error);
+        else
+            snprintf(fault->reconnect, sizeof fault->reconnect, "%" PRIu64 " of %d replies",
+                     results->replies, RECONNECT_CHECK_REQUESTS);
+    }
+    load_engine_destroy(engine);
+    bool ok = strcmp(fault->reconnect, "ok") == 0;
+    fprintf(context->log_stream, "fault: link_flap: a new RDMA connection after the flap: %s\n",
+            fault->reconnect);
+    if (!ok)
+        snprintf(context->rdma_unusable, sizeof context->rdma_unusable,
+                 "after the link flap of %s a new RDMA connection fails (%s); on rxe that "
+                 "follows any RDMA connection set up or torn down while the link was down, "
+                 "until the rxe device is re-created",
+                 context->one_case->name, fault->reconnect);
 }
 
 /* Runs one load under the watchdog until it finishes or a verdict other than PASS is
@@ -587,6 +854,9 @@ static int run_watched(case_context *context, const load_engine_params *params)
                           ? (size_t)params->connections
                           : MAX_CONNECTIONS_WATCHED;
     load_connection_progress *progress = calloc(capacity, sizeof *progress);
+    /* Which connections had already failed before the fault was planted: only the
+     * others can be lost to a link flap. */
+    bool *failed_before_fault = calloc(capacity ? capacity : 1, sizeof *failed_before_fault);
     context->phase_started_s = monotonic_seconds();
     int interval_ms = (int)context->one_case->settings.watchdog.sample_interval_ms;
     bool stop_sent = false;
@@ -604,6 +874,8 @@ static int run_watched(case_context *context, const load_engine_params *params)
             continue;
         }
         int declared = watchdog_sample(context, engine, progress, capacity);
+        for (size_t i = 0; i < capacity && failed_before_fault && !context->fault.applied; i++)
+            failed_before_fault[i] |= progress[i].state == LOAD_CONNECTION_FAILED;
         if (context->options->live_progress && monotonic_seconds() >= next_progress_line) {
             next_progress_line = monotonic_seconds() + LIVE_PROGRESS_INTERVAL_S;
             uint64_t replies = 0, outstanding = 0;
@@ -623,9 +895,14 @@ static int run_watched(case_context *context, const load_engine_params *params)
         if (declared == SCENARIO_VERDICT_SPIN || declared == SCENARIO_VERDICT_STALL)
             capture_stacks(context);
         scenario_verdict verdict = verdict_judge_verdict(&context->judge);
-        if (!stop_sent && (verdict != SCENARIO_VERDICT_PASS || process_interrupted())) {
+        if (!stop_sent && (verdict != SCENARIO_VERDICT_PASS || process_interrupted() ||
+                           context->results_failed || context->fault.failed)) {
             /* A verdict is in: the evidence is taken, so end the load. Stopping the
-             * server ends connections that would otherwise wait for their stall bound. */
+             * server ends connections that would otherwise wait for their stall bound.
+             * The same when the run cannot go on (interrupt, a failed write). A flapped
+             * link comes back first, and a new connection is tried before the stop. */
+            undo_fault(context);
+            check_reconnect(context, params);
             context->stopped_by_harness = true;
             server_stop(context->running);
             load_engine_stop(engine);
@@ -634,6 +911,8 @@ static int run_watched(case_context *context, const load_engine_params *params)
                 monotonic_seconds() + params->stall_seconds + ENGINE_FINISH_SLACK_MS / 1000.0;
         }
     }
+    /* The engine closes its wires when destroyed: the link must be up by then. */
+    undo_fault(context);
     if (load_engine_wait(engine, ENGINE_FINISH_SLACK_MS) == 0) {
         const load_results *results = load_engine_results(engine);
         context->load_seconds += results->elapsed_seconds;
@@ -663,8 +942,15 @@ static int run_watched(case_context *context, const load_engine_params *params)
                 !context->data_failure[0])
                 snprintf(context->data_failure, sizeof context->data_failure, "%s [%s]", one->error,
                          load_error_class_name(one->error_class));
-            if (one->error_class == LOAD_ERROR_CONNECT ||
-                one->error_class == LOAD_ERROR_TRANSPORT) {
+            bool flapped = context->one_case->settings.fault.kind == SCENARIO_FAULT_LINK_FLAP &&
+                           context->fault.applied && one->error_class == LOAD_ERROR_TRANSPORT &&
+                           !(i < capacity && failed_before_fault && failed_before_fault[i]);
+            if (flapped) {
+                if (context->lost_to_flap++ == 0)
+                    snprintf(context->flap_loss, sizeof context->flap_loss, "%s [%s]", one->error,
+                             load_error_class_name(one->error_class));
+            } else if (one->error_class == LOAD_ERROR_CONNECT ||
+                       one->error_class == LOAD_ERROR_TRANSPORT) {
                 context->failed_connections++;
                 if (!context->connection_failure[0])
                     snprintf(context->connection_failure, sizeof context->connection_failure,
@@ -674,6 +960,7 @@ static int run_watched(case_context *context, const load_engine_params *params)
     }
     load_engine_destroy(engine);
     free(progress);
+    free(failed_before_fault);
     return 0;
 }
 
@@ -739,60 +1026,6 @@ static void read_back(case_context *context, const load_engine_params *load)
     }
 }
 
-/* Appends from[offset..] to to; returns the offset reached. */
-static long append_file(const char *from, long offset, FILE *to)
-{
-    FILE *in = fopen(from, "r");
-    if (!in)
-        return offset;
-    if (fseek(in, offset, SEEK_SET) != 0) {
-        fclose(in);
-        return offset;
-    }
-    char buffer[8192];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, in)) > 0) {
-        fwrite(buffer, 1, got, to);
-        offset += (long)got;
-    }
-    fclose(in);
-    return offset;
-}
-
-/* A server's output may end mid-line; the next section header starts on a line of its own. */
-static void end_with_newline(FILE *file)
-{
-    fflush(file);
-    if (fseek(file, -1, SEEK_END) == 0 && fgetc(file) != '\n') {
-        fseek(file, 0, SEEK_END);
-        fputc('\n', file);
-    }
-    fseek(file, 0, SEEK_END);
-}
-
-/* Appends the server's log from offset (and what it printed before its log opened) to
- * the run's server.log under header; returns the offset reached in log_path. */
-static long copy_log_tail(const char *log_path, long offset, const char *run_dir,
-                          const char *header)
-{
-    char whole_log[PATH_MAX];
-    snprintf(whole_log, sizeof whole_log, "%s/server.log", run_dir);
-    FILE *log = fopen(whole_log, "a+");
-    if (!log)
-        return offset;
-    end_with_newline(log);
-    fputs(header, log);
-    offset = append_file(log_path, offset, log);
-    char early[PATH_MAX + 16];
-    snprintf(early, sizeof early, "%s.stdout", log_path);
-    end_with_newline(log);
-    append_file(early, 0, log);
-    unlink(early);
-    end_with_newline(log);
-    fclose(log);
-    return offset;
-}
-
 /* ---- a server kept across the cases of a file (server.fresh_per_case: false) ---- */
 
 struct kept_server {
@@ -839,12 +1072,14 @@ static int kept_server_reusable(kept_server *kept, const scenario_server *wanted
     return 0;
 }
 
-static void kept_server_stop(kept_server *kept, const char *run_dir, const char *header)
+static void kept_server_stop(kept_server *kept, const char *run_dir, const char *header,
+                             char *write_error)
 {
     if (!kept->up)
         return;
     server_stop(&kept->running);
-    kept->log_copied = copy_log_tail(kept->log_path, kept->log_copied, run_dir, header);
+    kept->log_copied =
+        copy_log_tail(kept->log_path, kept->log_copied, run_dir, header, write_error);
     unlink(kept->log_path);
     kept->up = false;
 }
@@ -892,6 +1127,21 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     memset(&context->log, 0, sizeof context->log);
     memset(&context->fault, 0, sizeof context->fault);
     context->fault.connection_fd = -1;
+    context->fault.applied_s = -1;
+    context->fault.cleared_s = -1;
+    context->load_started_s = -1;
+    if (settings->fault.kind == SCENARIO_FAULT_LINK_FLAP &&
+        (!context->options->netdev || !context->options->netdev[0] ||
+         !context->options->rdma_device || !context->options->rdma_device[0])) {
+        snprintf(context->environment_error, sizeof context->environment_error,
+                 "%s: fault link_flap needs a test bed whose netdev the harness made "
+                 "(TESTBED_NETDEV and TESTBED_RDMA_DEVICE); an RDMA device of the host's own "
+                 "is never taken down",
+                 context->one_case->name);
+        context->environment_failure = true;
+        return SCENARIO_VERDICT_PASS;
+    }
+    char write_error[RESULTS_ERROR_BYTES] = "";
     kept_server *kept = context->kept;
     if (kept) {
         context->running = &kept->running;
@@ -903,7 +1153,8 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
             fprintf(context->log_stream, "  %s: a fresh server: %s\n", context->one_case->name,
                     error);
         if (reusable != 0)
-            kept_server_stop(kept, context->run_dir, "=== the kept server, stopped ===\n");
+            kept_server_stop(kept, context->run_dir, "=== the kept server, stopped ===\n",
+                             write_error);
         context->log.offset = kept->log_copied;
     }
     if (!kept || !kept->up) {
@@ -918,6 +1169,15 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
                      error);
             context->environment_failure = true;
             server_stop(context->running);
+            if (!kept) {
+                /* Nothing of this server is left behind but its lines in server.log. */
+                char header[512];
+                snprintf(header, sizeof header, "=== %s, repetition %d (did not come up) ===\n",
+                         context->one_case->name, context->repetition + 1);
+                copy_log_tail(context->log_path, 0, context->run_dir, header, write_error);
+                unlink(context->log_path);
+            }
+            note_results_failure(context, write_error);
             return SCENARIO_VERDICT_PASS;
         }
         if (kept) {
@@ -959,6 +1219,8 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
             load_seconds > 0 ? (double)(context->replies - replies_before) / load_seconds : 0;
         if (load_rc == 0 && settings->client.verify && settings->fault.kind == SCENARIO_FAULT_NONE)
             read_back(context, &params);
+        undo_fault(context);
+        check_reconnect(context, &params);
     }
 
     probe_finish(&context->probe);
@@ -987,26 +1249,34 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
      * spun, stalled, crashed or had a fault planted in it is not the same server any more. */
     bool keep = kept && verdict == SCENARIO_VERDICT_PASS && !context->stopped_by_harness &&
                 settings->fault.kind == SCENARIO_FAULT_NONE && server_is_running(context->running);
+    undo_fault(context);
     if (context->fault.connection_fd >= 0)
         close(context->fault.connection_fd);
+    if (context->fault.failed && !context->environment_failure) {
+        snprintf(context->environment_error, sizeof context->environment_error, "%s: fault %s",
+                 context->one_case->name, context->fault.error);
+        context->environment_failure = true;
+    }
     if (kept) {
         char header[512];
         snprintf(header, sizeof header, "=== %s, repetition %d (kept server%s) ===\n",
                  context->one_case->name, context->repetition + 1,
                  keep ? "" : ", stopped after it");
         if (keep)
-            kept->log_copied =
-                copy_log_tail(context->log_path, kept->log_copied, context->run_dir, header);
+            kept->log_copied = copy_log_tail(context->log_path, kept->log_copied, context->run_dir,
+                                             header, write_error);
         else
-            kept_server_stop(kept, context->run_dir, header);
+            kept_server_stop(kept, context->run_dir, header, write_error);
+        note_results_failure(context, write_error);
         return verdict;
     }
     server_stop(context->running);
     char header[512];
     snprintf(header, sizeof header, "=== %s, repetition %d ===\n", context->one_case->name,
              context->repetition + 1);
-    copy_log_tail(context->log_path, 0, context->run_dir, header);
+    copy_log_tail(context->log_path, 0, context->run_dir, header, write_error);
     unlink(context->log_path);
+    note_results_failure(context, write_error);
     return verdict;
 }
 
@@ -1085,6 +1355,21 @@ static case_judgement judge_case(const case_context *context, const scenario_ver
         judgement.outcome = CASE_OUTCOME_UNEXPECTED;
         snprintf(judgement.message, sizeof judgement.message, "%s", missing);
     }
+    if (context->failed_connections > 0 && judgement.verdict != SCENARIO_VERDICT_PASS &&
+        judgement.verdict != SCENARIO_VERDICT_CRASH) {
+        /* Beside a SPIN or STALL, connections that ended in an error are evidence too. A
+         * crash fails every connection, which says nothing more. */
+        size_t used = strlen(judgement.message);
+        snprintf(judgement.message + used, sizeof judgement.message - used,
+                 "%s%" PRIu64 " connection(s) failed: %s", used ? "; " : "",
+                 context->failed_connections, context->connection_failure);
+    }
+    if (context->lost_to_flap > 0) {
+        size_t used = strlen(judgement.message);
+        snprintf(judgement.message + used, sizeof judgement.message - used,
+                 "%s%" PRIu64 " connection(s) lost to the link flap: %s", used ? "; " : "",
+                 context->lost_to_flap, context->flap_loss);
+    }
     if (judgement.verdict == SCENARIO_VERDICT_DATA && context->data_failure[0]) {
         size_t used = strlen(judgement.message);
         snprintf(judgement.message + used, sizeof judgement.message - used,
@@ -1123,6 +1408,10 @@ int runner_case_repeat(runner_case *opened, runner_repetition *repetition, char 
     repetition->verdict = run_repetition(context, &repetition->evidence);
     repetition->requests_per_second = context->repetition_requests_per_second;
     context->repetition++;
+    if (context->results_failed) {
+        snprintf(error, error_size, "%s", context->results_error);
+        return -1;
+    }
     if (context->environment_failure) {
         snprintf(error, error_size, "%s", context->environment_error);
         return -1;
@@ -1176,6 +1465,9 @@ int runner_check_scenarios(const char *const *paths, size_t count, const char *c
 int runner_run(const runner_options *options)
 {
     int exit_code = EXIT_AS_EXPECTED;
+    bool results_failed = false;
+    char rdma_unusable[768] = ""; /* why RDMA cannot be used any more in this run */
+    char write_error[RESULTS_ERROR_BYTES] = "";
     finished_case *table = NULL;
     size_t table_count = 0;
     bool reproduced_any = false;
@@ -1227,10 +1519,16 @@ int runner_run(const runner_options *options)
                 continue;
             if (options->case_filter && strcmp(one_case->name, options->case_filter) != 0)
                 continue;
+            if (rdma_unusable[0] && one_case->settings.client.transport != SCENARIO_TRANSPORT_TCP) {
+                fprintf(stderr, "run.sh: %s cannot run: %s\n", one_case->name, rdma_unusable);
+                exit_code = EXIT_ENVIRONMENT;
+                break;
+            }
             size_t repetitions = one_case->settings.repetitions;
             scenario_verdict *verdicts = calloc(repetitions, sizeof *verdicts);
             verdict_evidence *evidences = calloc(repetitions, sizeof *evidences);
             double *throughputs = calloc(repetitions, sizeof *throughputs);
+            fault_state *faults = calloc(repetitions, sizeof *faults);
             case_context *context = calloc(1, sizeof *context);
             context->options = options;
             context->one_case = one_case;
@@ -1246,29 +1544,54 @@ int runner_run(const runner_options *options)
                 context->repetition = (int)r;
                 verdicts[r] = run_repetition(context, &evidences[r]);
                 throughputs[r] = context->repetition_requests_per_second;
-                ran++;
-                if (context->environment_failure)
+                faults[r] = context->fault;
+                /* A repetition cut short (an interrupt, a failed write, a broken
+                 * environment) proves nothing: it is not counted, and a case that did not
+                 * run all its repetitions is not recorded as finished. */
+                if (process_interrupted() || context->results_failed ||
+                    context->environment_failure)
                     break;
+                ran++;
+                if (context->rdma_unusable[0] && ran < repetitions) {
+                    snprintf(context->environment_error, sizeof context->environment_error,
+                             "%s: repetition %zu cannot run: %s", one_case->name, ran + 1,
+                             context->rdma_unusable);
+                    context->environment_failure = true;
+                    break;
+                }
             }
-            if (context->environment_failure || ran == 0) {
-                fprintf(stderr, "run.sh: %s\n",
-                        context->environment_failure ? context->environment_error : "interrupted");
+            if (context->rdma_unusable[0])
+                snprintf(rdma_unusable, sizeof rdma_unusable, "%s", context->rdma_unusable);
+            if (ran < repetitions) {
+                if (context->results_failed) {
+                    fprintf(stderr, "run.sh: %s\n", context->results_error);
+                    results_failed = true;
+                    exit_code = EXIT_ENVIRONMENT;
+                } else if (process_interrupted()) {
+                    fprintf(stderr, "run.sh: interrupted during %s; that case is not recorded\n",
+                            one_case->name);
+                    exit_code = EXIT_INTERRUPTED;
+                } else {
+                    fprintf(stderr, "run.sh: %s\n", context->environment_error);
+                    exit_code = EXIT_ENVIRONMENT;
+                }
                 free(verdicts);
                 free(evidences);
                 free(throughputs);
+                free(faults);
                 free(context);
-                exit_code = process_interrupted() ? EXIT_INTERRUPTED : EXIT_ENVIRONMENT;
                 break;
             }
             case_judgement judgement = judge_case(context, verdicts, ran);
             /* The evidence shown is that of the first repetition with the case's verdict. */
-            const verdict_evidence *shown = &evidences[0];
+            size_t shown_index = 0;
             for (size_t r = 0; r < ran; r++) {
                 if (verdicts[r] == judgement.verdict) {
-                    shown = &evidences[r];
+                    shown_index = r;
                     break;
                 }
             }
+            const verdict_evidence *shown = &evidences[shown_index];
             double seconds = context->load_seconds > 0 ? context->load_seconds : 1e-9;
             const latency_histogram *latency = &context->latency;
             results_case finished = {
@@ -1292,9 +1615,16 @@ int runner_run(const runner_options *options)
                 .servers_recorded = true,
                 .servers_started = context->servers_started,
                 .disruptions = &context->disruptions,
+                .has_fault_timeline = one_case->settings.fault.kind != SCENARIO_FAULT_NONE,
+                .fault_applied_s = faults[shown_index].applied_s,
+                .fault_cleared_s = faults[shown_index].cleared_s,
+                .fault_reconnect = faults[shown_index].reconnect,
             };
             if (results_add_case(results, &finished, error, sizeof error) != 0) {
+                /* summary.json still holds every case before this one (written through a
+                 * temporary file and a rename); the run cannot record more, so it ends. */
                 fprintf(stderr, "run.sh: %s\n", error);
+                results_failed = true;
                 exit_code = EXIT_ENVIRONMENT;
             }
             char description[1024];
@@ -1329,14 +1659,25 @@ int runner_run(const runner_options *options)
             free(verdicts);
             free(evidences);
             free(throughputs);
+            free(faults);
             free(context);
+            if (results_failed)
+                break;
         }
         if (kept) {
-            kept_server_stop(kept, run_dir, "=== the kept server, stopped ===\n");
+            kept_server_stop(kept, run_dir, "=== the kept server, stopped ===\n", write_error);
             free(kept);
         }
-        if (results_run_close(results, error, sizeof error) != 0) {
+        if (write_error[0] && !results_failed) {
+            fprintf(stderr, "run.sh: %s\n", write_error);
+            results_failed = true;
+            exit_code = EXIT_ENVIRONMENT;
+        }
+        /* After a failed write the first failure is the one line said; the close would
+         * only repeat it about another file of the same full or read-only folder. */
+        if (results_run_close(results, error, sizeof error) != 0 && !results_failed) {
             fprintf(stderr, "run.sh: %s\n", error);
+            results_failed = true;
             exit_code = EXIT_ENVIRONMENT;
         }
         scenario_free(&loaded);
@@ -1350,6 +1691,8 @@ int runner_run(const runner_options *options)
                    table[i].ops);
     }
     free(table);
+    if (results_failed)
+        return EXIT_ENVIRONMENT;
     if (process_interrupted())
         return EXIT_INTERRUPTED;
     if (options->repro && exit_code != EXIT_ENVIRONMENT && exit_code != EXIT_USAGE) {

@@ -9,7 +9,11 @@
  * Promises: every wait is bounded by the case's own limits (duration or request count,
  * the stall timeout, fixed margins); the server is stopped and reaped at the end of
  * every repetition whatever happened; an interrupt ends the run after writing what has
- * finished.
+ * finished. A planted fault is undone before anything is torn down: a link taken down
+ * by link_flap is up again (and its RDMA port active) before the server or a connection
+ * is closed, on every path: the fault's end, a verdict, an interrupt, a failed write.
+ * The first write to the results folder that fails (disk full, read-only) ends the run:
+ * one line naming the file, exit 125, and summary.json keeps every case finished before.
  */
 #ifndef HARNESS_RUNNER_H
 #define HARNESS_RUNNER_H
@@ -31,6 +35,11 @@ typedef struct runner_options {
     const char *server_path;
     const char *rdma_module_path; /* NULL or empty: built in */
     const char *rdma_address;
+    /* The test bed's own netdev and RDMA device (TESTBED_NETDEV, TESTBED_RDMA_DEVICE):
+     * what a link_flap fault takes down. NULL when the test bed did not make them (an
+     * RDMA device of the host's own is never taken down): such a case cannot run. */
+    const char *netdev;
+    const char *rdma_device;
     const char *testbed_description;
     bool repro;         /* print REPRODUCED / PASS the way ./run.sh repro promises */
     bool live_progress; /* the output is a terminal: keep a progress line updated */
@@ -63,7 +72,7 @@ typedef struct runner_repetition {
 runner_case *runner_case_open(const runner_options *options, const scenario_case *one_case,
                               results_run *results);
 /* 0, or -1 when the environment failed (the server did not come up, the load could not
- * start), with one line in error. */
+ * start, a write to the results folder failed), with one line in error. */
 int runner_case_repeat(runner_case *opened, runner_repetition *repetition, char *error,
                        size_t error_size);
 /* The judgement over the verdicts of its repetitions, as runner_run judges a case. */

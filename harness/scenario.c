@@ -56,6 +56,7 @@ typedef enum field_type {
     FIELD_TEXT,
     FIELD_TRANSPORT,
     FIELD_VERDICT,
+    FIELD_EXPECT, /* a verdict or a non-empty list of verdicts */
     FIELD_FAULT_KIND,
     FIELD_VALUE_SIZE, /* a size, a list of sizes or {min, max} */
     FIELD_MIX,
@@ -79,7 +80,7 @@ typedef struct field {
 static const field fields[] = {
     {"", "name", "name", FIELD_TEXT, 0, 0, false, AT(name)},
     {"", "description", "description", FIELD_TEXT, 0, 0, false, AT(description)},
-    {"", "expect", "expect", FIELD_VERDICT, 0, 0, false, AT(expect)},
+    {"", "expect", "expect", FIELD_EXPECT, 0, 0, false, AT(expect)},
     {"", "repetitions", "repetitions", FIELD_INTEGER, 1, 1000, true, AT(repetitions)},
     {"server", "io_threads", "server.io_threads", FIELD_INTEGER, 1, 256, true,
      AT(server.io_threads)},
@@ -148,8 +149,9 @@ static const field fields[] = {
 static const char *const verdict_names[] = {"pass", "spin", "stall", "crash", "data"};
 static const char *const transport_names[] = {"rdma", "tcp", "mixed"};
 static const char *const command_names[] = {"set", "get", "ping", "del"};
-static const char *const fault_kind_names[] = {"none", "lua_busy", "debug_sleep", "sigstop",
-                                               "sigkill"};
+static const char *const fault_kind_names[] = {"none",    "lua_busy", "debug_sleep",
+                                               "sigstop", "sigkill",  "link_flap"};
+#define FAULT_KIND_COUNT (sizeof fault_kind_names / sizeof fault_kind_names[0])
 
 /* Configs the harness sets itself from dedicated fields or the test bed. */
 static const char *const reserved_configs[] = {
@@ -191,6 +193,7 @@ typedef struct override_rule {
     size_t condition_count;
     bool sets_expect, sets_known_bug, sets_repetitions;
     scenario_verdict expect;
+    bool expected[SCENARIO_VERDICT_COUNT];
     scenario_known_bug known_bug;
     uint64_t repetitions;
 } override_rule;
@@ -262,7 +265,7 @@ const char *scenario_command_name(scenario_command command)
 
 const char *scenario_fault_kind_name(scenario_fault_kind kind)
 {
-    return kind <= SCENARIO_FAULT_SIGKILL ? fault_kind_names[kind] : "?";
+    return (size_t)kind < FAULT_KIND_COUNT ? fault_kind_names[kind] : "?";
 }
 
 static int find_name(const char *const *names, size_t count, const char *text)
@@ -662,7 +665,7 @@ static bool parse_value(loader *l, const yaml_node_t *node, const field *f, fiel
         return parse_choice(l, node, f, verdict_names, 0, SCENARIO_VERDICT_COUNT, out);
     case FIELD_FAULT_KIND:
         /* "none" is the absence of a fault block, not something to write. */
-        return parse_choice(l, node, f, fault_kind_names, 1, 5, out);
+        return parse_choice(l, node, f, fault_kind_names, 1, FAULT_KIND_COUNT, out);
     case FIELD_VALUE_SIZE:
         return parse_value_size(l, node, f, out);
     default:
@@ -826,6 +829,40 @@ static bool parse_extra_config(loader *l, const yaml_node_t *node, const field *
     return true;
 }
 
+/* expect: one verdict, or a list of them when either outcome is what happens. */
+static bool parse_expect(loader *l, const yaml_node_t *node, const field *f,
+                         scenario_settings *settings)
+{
+    field_value verdict;
+    if (node->type != YAML_SEQUENCE_NODE) {
+        if (!parse_choice(l, node, f, verdict_names, 0, SCENARIO_VERDICT_COUNT, &verdict))
+            return false;
+        settings->expect = (scenario_verdict)verdict.number;
+        memset(settings->expected, 0, sizeof settings->expected);
+        settings->expected[verdict.number] = true;
+        return true;
+    }
+    if (node->data.sequence.items.top == node->data.sequence.items.start)
+        return fail_type(l, node, f->path,
+                         "a verdict or a non-empty list of verdicts (pass, spin, stall, crash, "
+                         "data)");
+    bool listed[SCENARIO_VERDICT_COUNT] = {false};
+    for (yaml_node_item_t *item = node->data.sequence.items.start;
+         item < node->data.sequence.items.top; item++) {
+        const yaml_node_t *one = node_at(l, *item);
+        if (!parse_choice(l, one, f, verdict_names, 0, SCENARIO_VERDICT_COUNT, &verdict))
+            return false;
+        if (listed[verdict.number])
+            return fail_at(l, one->start_mark, SCENARIO_ERROR_INVALID, "%s lists %s twice", f->path,
+                           verdict.text);
+        if (item == node->data.sequence.items.start)
+            settings->expect = (scenario_verdict)verdict.number;
+        listed[verdict.number] = true;
+    }
+    memcpy(settings->expected, listed, sizeof listed);
+    return true;
+}
+
 static bool parse_verdict_list(loader *l, const yaml_node_t *node, const field *f,
                                scenario_known_bug *known_bug)
 {
@@ -894,6 +931,8 @@ static bool parse_field(loader *l, scenario_settings *settings, const field *f,
         return parse_extra_config(l, value, f, &settings->server);
     case FIELD_VERDICT_LIST:
         return parse_verdict_list(l, value, f, &settings->known_bug);
+    case FIELD_EXPECT:
+        return parse_expect(l, value, f, settings);
     default: {
         field_value parsed;
         if (!parse_value(l, value, f, &parsed))
@@ -1149,6 +1188,7 @@ static bool parse_override(loader *l, size_t number, const yaml_node_t *node, ov
     }
     l->origins = saved;
     rule->expect = scratch.expect;
+    memcpy(rule->expected, scratch.expected, sizeof rule->expected);
     rule->repetitions = scratch.repetitions;
     rule->known_bug = scratch.known_bug; /* the rule owns id and url now */
     free(scratch.name);
@@ -1227,6 +1267,7 @@ static void settings_defaults(scenario_settings *settings)
     settings->watchdog.probe_interval_ms = DEFAULT_PROBE_INTERVAL_MS;
     settings->watchdog.probe_timeout_ms = DEFAULT_PROBE_TIMEOUT_MS;
     settings->expect = SCENARIO_VERDICT_PASS;
+    settings->expected[SCENARIO_VERDICT_PASS] = true;
     settings->repetitions = 1;
     settings->fault.kind = SCENARIO_FAULT_NONE;
     settings->fault.after_ms = DEFAULT_FAULT_AFTER_MS;
@@ -1317,6 +1358,18 @@ static bool check_case(loader *l, const scenario_settings *settings, const field
     l->origins = saved;
     if (!ok)
         return false;
+    if (settings->fault.kind == SCENARIO_FAULT_LINK_FLAP &&
+        settings->client.transport != SCENARIO_TRANSPORT_RDMA) {
+        /* TCP runs over loopback: a flap of the test bed's netdev never reaches it, so a
+         * TCP (or partly TCP) case would not test what it says. */
+        size_t transport = field_index(find_field("client", "transport"));
+        size_t kind = field_index(find_field("fault", "kind"));
+        yaml_mark_t mark = origins->set[transport] ? origins->mark[transport] : origins->mark[kind];
+        return fail_at(l, mark, SCENARIO_ERROR_INVALID,
+                       "fault.kind link_flap takes the RDMA link down: it needs client.transport "
+                       "rdma, not %s",
+                       transport_names[settings->client.transport]);
+    }
     if (settings->client.threads > settings->client.connections) {
         size_t threads = field_index(find_field("client", "threads"));
         size_t connections = field_index(find_field("client", "connections"));
@@ -1386,6 +1439,7 @@ static bool build_case(loader *l, const scenario *loaded, const size_t *choice,
             continue;
         if (rule->sets_expect) {
             settings->expect = rule->expect;
+            memcpy(settings->expected, rule->expected, sizeof settings->expected);
             known_bug_free(&settings->known_bug);
             settings->known_bug.declared = false;
         }
@@ -1724,10 +1778,22 @@ json_t *scenario_case_to_json(const scenario_case *one_case)
                                  (json_int_t)s->watchdog.probe_interval_ms, "probe_timeout_ms",
                                  (json_int_t)s->watchdog.probe_timeout_ms);
     /* "o" steals each reference, also when json_pack fails, so nothing leaks. */
-    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o}", "name",
-                     one_case->name, "scenario", s->name, "description", s->description, "matrix",
-                     matrix, "server", server, "client", client, "watchdog", watchdog, "expect",
-                     verdict_names[s->expect], "known_bug", known_bug, "repetitions",
-                     (json_int_t)s->repetitions, "fault", fault, "churn", churn, "client_kill",
-                     client_kill);
+    json_t *object = json_pack(
+        "{s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o}", "name",
+        one_case->name, "scenario", s->name, "description", s->description, "matrix", matrix,
+        "server", server, "client", client, "watchdog", watchdog, "expect",
+        verdict_names[s->expect], "known_bug", known_bug, "repetitions", (json_int_t)s->repetitions,
+        "fault", fault, "churn", churn, "client_kill", client_kill);
+    /* expect: [a, b] also lists every verdict that is as expected ("expect" is the first). */
+    json_t *expected = json_array();
+    for (int verdict = 0; verdict < SCENARIO_VERDICT_COUNT && expected; verdict++)
+        if (s->expected[verdict] && verdict != (int)s->expect)
+            json_array_append_new(expected, json_string(verdict_names[verdict]));
+    if (object && expected && json_array_size(expected) > 0) {
+        json_array_insert_new(expected, 0, json_string(verdict_names[s->expect]));
+        json_object_set_new(object, "expected_verdicts", expected);
+    } else {
+        json_decref(expected);
+    }
+    return object;
 }

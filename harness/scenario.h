@@ -66,6 +66,7 @@ typedef enum scenario_fault_kind {
     SCENARIO_FAULT_DEBUG_SLEEP,
     SCENARIO_FAULT_SIGSTOP,
     SCENARIO_FAULT_SIGKILL,
+    SCENARIO_FAULT_LINK_FLAP, /* the test bed's netdev down for `duration`, then up */
 } scenario_fault_kind;
 
 typedef enum scenario_value_size_kind {
@@ -147,7 +148,7 @@ typedef struct scenario_known_bug {
 typedef struct scenario_fault {
     scenario_fault_kind kind;
     uint64_t after_ms;
-    uint64_t duration_ms; /* unused by sigkill */
+    uint64_t duration_ms; /* unused by sigkill; link_flap: how long the link stays down */
 } scenario_fault;
 
 /* Everything one case runs with. */
@@ -157,7 +158,10 @@ typedef struct scenario_settings {
     scenario_server server;
     scenario_client client;
     scenario_watchdog watchdog;
-    scenario_verdict expect; /* not used when known_bug.declared */
+    scenario_verdict expect; /* not used when known_bug.declared; the first of `expected` */
+    /* Every verdict that is as expected: `expect: stall` sets one, `expect: [stall, pass]`
+     * several (a fault whose effect is measured to go either way). Always holds expect. */
+    bool expected[SCENARIO_VERDICT_COUNT];
     scenario_known_bug known_bug;
     uint64_t repetitions;
     scenario_fault fault;

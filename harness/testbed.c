@@ -281,7 +281,7 @@ static int forward_output(int fds[2], int wait_ms, bool quiet)
 
 typedef struct vm_run {
     char run_dir[PATH_MAX];
-    char append[PATH_MAX * 4];
+    char append[PATH_MAX * 6];
     char memory[32], cpus[16], serial[PATH_MAX + 16];
     char fsdev[8][PATH_MAX + 96];
     char device[8][96];
@@ -315,7 +315,8 @@ static int run_in_vm(testbed *bed, bool use_kvm, char *const argv[], char *const
     if (!getcwd(cwd, sizeof cwd))
         snprintf(cwd, sizeof cwd, "%s", bed->repo_root);
     if (make_directory_path(run->run_dir) != 0 || make_directory_path(results_dir) != 0 ||
-        make_directory_path(build_dir) != 0) {
+        make_directory_path(build_dir) != 0 ||
+        (bed->results_dir[0] && make_directory_path(bed->results_dir) != 0)) {
         snprintf(error, error_size, "cannot make %s: %s", run->run_dir, strerror(errno));
         free(run);
         return -1;
@@ -336,13 +337,19 @@ static int run_in_vm(testbed *bed, bool use_kvm, char *const argv[], char *const
         return -1;
     }
 
-    const char *shared[] = {run->run_dir, results_dir, build_dir};
-    size_t shared_count = sizeof shared / sizeof shared[0];
+    /* A --results folder other than <repo>/results is shared too, at its own path. */
+    const char *shared[] = {run->run_dir, results_dir, build_dir, bed->results_dir};
+    size_t shared_count = bed->results_dir[0] && strcmp(bed->results_dir, results_dir) != 0 ? 4 : 3;
+    char shared_list[4 * PATH_MAX + 4] = "";
+    for (size_t i = 0; i < shared_count; i++) {
+        size_t used = strlen(shared_list);
+        snprintf(shared_list + used, sizeof shared_list - used, "%s%s", i ? ":" : "", shared[i]);
+    }
     snprintf(run->append, sizeof run->append,
-             "console=ttyS0 quiet loglevel=3 panic=-1 testbed.rw=%s:%s:%s "
+             "console=ttyS0 quiet loglevel=3 panic=-1 testbed.rw=%s "
              "testbed.modules=%s/modules testbed.run=%s "
              "testbed.setup=%s/harness/testbed/guest-setup.sh",
-             shared[0], shared[1], shared[2], bed->kernel_dir, run->run_dir, bed->repo_root);
+             shared_list, bed->kernel_dir, run->run_dir, bed->repo_root);
     snprintf(run->memory, sizeof run->memory, "%dM", bed->vm_memory_mib);
     snprintf(run->cpus, sizeof run->cpus, "%d", bed->vm_cpus);
     snprintf(run->serial, sizeof run->serial, "file:%s/console.log", run->run_dir);
@@ -478,7 +485,9 @@ static int run_in_vm(testbed *bed, bool use_kvm, char *const argv[], char *const
     } else {
         *exit_code = atoi(status_text);
     }
-    if (result == 0)
+    /* Kept only when the error points at its console log; an interrupted run leaves
+     * nothing behind. */
+    if (result == 0 || outcome == PROCESS_INTERRUPTED)
         remove_run_directory(run->run_dir);
     free(run);
     return result;
@@ -526,6 +535,8 @@ int testbed_up(testbed *bed, const cli_options *options, const char *repo_root,
     memset(bed, 0, sizeof *bed);
     snprintf(bed->repo_root, sizeof bed->repo_root, "%s", repo_root);
     snprintf(bed->cache_dir, sizeof bed->cache_dir, "%s", cache_dir);
+    if (options->results_dir)
+        snprintf(bed->results_dir, sizeof bed->results_dir, "%s", options->results_dir);
     bed->vm_cpus = options->vm_cpus;
     bed->vm_memory_mib = options->vm_memory_mib;
     bed->verbose = options->verbose;
@@ -569,7 +580,7 @@ static char **environment_with(char *const extra[], const testbed *bed, char *st
     size_t extra_count = 0;
     while (extra && extra[extra_count])
         extra_count++;
-    char **environment = calloc(count + extra_count + 4, sizeof *environment);
+    char **environment = calloc(count + extra_count + 5, sizeof *environment);
     if (!environment)
         return NULL;
     size_t used = 0;
@@ -577,10 +588,14 @@ static char **environment_with(char *const extra[], const testbed *bed, char *st
         environment[used++] = environ[i];
     for (size_t i = 0; i < extra_count; i++)
         environment[used++] = extra[i];
-    snprintf(storage, storage_size, "TESTBED_KIND=%s%cTESTBED_ADDRESS=%s%cTESTBED_RDMA_DEVICE=%s",
-             testbed_kind_name(bed->choice.kind), '\0', bed->address, '\0', bed->rdma_device);
+    /* TESTBED_NETDEV names a netdev the harness made and may take down (link_flap); an
+     * existing RDMA device's netdev belongs to the host and is never named. */
+    snprintf(storage, storage_size,
+             "TESTBED_KIND=%s%cTESTBED_ADDRESS=%s%cTESTBED_RDMA_DEVICE=%s%cTESTBED_NETDEV=%s",
+             testbed_kind_name(bed->choice.kind), '\0', bed->address, '\0', bed->rdma_device, '\0',
+             bed->made_netdev ? bed->netdev : "");
     char *cursor = storage;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         environment[used++] = cursor;
         cursor += strlen(cursor) + 1;
     }

@@ -8,7 +8,9 @@
  * - testbed_run returns the command's exit status, or fails with one line saying why the
  *   test bed could not run it; its wait is bounded by the given time-out.
  * - testbed_down removes everything testbed_up made (the rxe link, the dummy netdev),
- *   whatever happened in between; a VM leaves nothing behind once its qemu is reaped.
+ *   whatever happened in between; a VM leaves nothing behind once its qemu is reaped,
+ *   and its request folder under the cache's runs/ is removed unless the VM failed in a
+ *   way whose console log the error message points at.
  */
 #ifndef HARNESS_TESTBED_H
 #define HARNESS_TESTBED_H
@@ -30,6 +32,7 @@ typedef struct testbed {
     char address[64];
     char repo_root[PATH_MAX];
     char cache_dir[PATH_MAX];
+    char results_dir[PATH_MAX]; /* shared writable with a VM: <repo>/results or --results */
     /* VM only */
     char kernel_dir[PATH_MAX];
     bool use_kvm;

@@ -39,6 +39,12 @@ expect 2 "tests/data/scenarios/bad/duplicate-key.yaml:4:3: duplicate key 'connec
     run "$root/tests/data/scenarios/bad/duplicate-key.yaml"
 expect 2 '--case nope: no such case in the given scenarios' run --case nope "$root/scenarios/busy-loop.yaml"
 expect 2 'run needs at least one scenario file' run
+# --results: a folder that cannot be made is the environment's fault; one the VM cannot
+# share (its path goes on the kernel command line) is a usage error. Nothing is run.
+expect 125 "--results $scratch/redis-server/results: cannot create the results folder: Not a directory" \
+    run --results "$scratch/redis-server/results" "$root/scenarios/busy-loop.yaml"
+expect 2 'the test bed cannot share a path holding a space' \
+    run --results "$scratch/two words" "$root/scenarios/busy-loop.yaml"
 # A test bed that cannot come up is an environment error. Only where native RDMA is
 # impossible (no device, no rdma_rxe), as on this project's CI host.
 if [ ! -d /sys/class/infiniband ] && ! modprobe --dry-run --quiet rdma_rxe 2>/dev/null; then

@@ -150,6 +150,28 @@ static void run_takes_a_shard_and_merge_takes_folders_and_out(void **state)
     assert_string_equal(options.out_dir, "results/all");
 }
 
+static void run_and_the_main_job_take_a_results_folder(void **state)
+{
+    (void)state;
+    cli_options options;
+    char error[256];
+    char *run[] = {"run.sh", "run", "--results", "/tmp/r", "a.yaml", NULL};
+    assert_int_equal(cli_parse(ARGC(run), run, &options, error, sizeof error), 0);
+    assert_string_equal(options.results_dir, "/tmp/r");
+    assert_string_equal(options.scenario_paths[0], "a.yaml");
+    char *main_job[] = {"run.sh", "--results", "elsewhere", NULL};
+    assert_int_equal(cli_parse(ARGC(main_job), main_job, &options, error, sizeof error), 0);
+    assert_int_equal(options.command, CLI_COMMAND_MAIN);
+    assert_string_equal(options.results_dir, "elsewhere");
+    char *inside[] = {"run.sh", "inside", "run", "--results", "/mnt/small", "a.yaml", NULL};
+    assert_int_equal(cli_parse(ARGC(inside), inside, &options, error, sizeof error), 0);
+    assert_string_equal(options.results_dir, "/mnt/small");
+    char *none[] = {"run.sh", "run", "a.yaml", NULL};
+    assert_int_equal(cli_parse(ARGC(none), none, &options, error, sizeof error), 0);
+    assert_null(options.results_dir);
+    assert_non_null(strstr(cli_usage(), "--results DIR"));
+}
+
 typedef struct refusal {
     char *argv[10];
     const char *message;
@@ -227,6 +249,12 @@ static void every_mistake_is_refused_with_its_own_message(void **state)
         {{"run.sh", "merge", NULL}, "merge needs at least one results folder"},
         {{"run.sh", "merge", "--out", "x", NULL}, "merge needs at least one results folder"},
         {{"run.sh", "run", "--out", "x", "a.yaml", NULL}, "--out applies to merge only"},
+        {{"run.sh", "run", "--results", NULL}, "--results needs a value"},
+        {{"run.sh", "run", "--results", "", "a.yaml", NULL}, "--results needs a value"},
+        {{"run.sh", "exec", "--results", "x", "--", "true", NULL},
+         "--results applies to run, repro, compare and the main job only"},
+        {{"run.sh", "merge", "--results", "x", "results/a", NULL},
+         "--results applies to run, repro, compare and the main job only"},
         {{"run.sh", "report", "--case", "x", "results/r", NULL},
          "--case applies to run, repro and compare only"},
     };
@@ -246,6 +274,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(no_command_means_the_main_job_with_defaults),
+        cmocka_unit_test(run_and_the_main_job_take_a_results_folder),
         cmocka_unit_test(exec_keeps_everything_after_the_double_dash_untouched),
         cmocka_unit_test(server_flags_are_taken_on_any_command),
         cmocka_unit_test(help_wins_over_everything_else),

@@ -91,6 +91,47 @@ static void a_pass_expectation_fails_on_any_failure(void **state)
     assert_int_equal(judgement.verdict, CRASH);
 }
 
+static scenario_settings expecting_stall_or_pass(void)
+{
+    scenario_settings settings = {0};
+    settings.expect = STALL;
+    settings.expected[STALL] = true;
+    settings.expected[PASS] = true;
+    return settings;
+}
+
+static void a_list_expectation_accepts_any_listed_verdict(void **state)
+{
+    (void)state;
+    scenario_settings settings = expecting_stall_or_pass();
+    scenario_verdict mixed[] = {PASS, STALL, PASS, STALL};
+    case_judgement judgement = known_bug_judge_case(&settings, mixed, 4);
+    assert_int_equal(judgement.outcome, CASE_OUTCOME_AS_EXPECTED);
+    assert_int_equal(judgement.verdict, STALL);
+    assert_string_equal(judgement.message, "as expected (STALL or PASS): STALL in 2 of 4");
+    scenario_verdict passes[] = {PASS, PASS};
+    judgement = known_bug_judge_case(&settings, passes, 2);
+    assert_int_equal(judgement.outcome, CASE_OUTCOME_AS_EXPECTED);
+    assert_int_equal(judgement.verdict, PASS);
+    assert_string_equal(judgement.message, "PASS as expected (2 of 2)");
+}
+
+static void a_list_expectation_still_refuses_a_verdict_it_does_not_list(void **state)
+{
+    (void)state;
+    scenario_settings settings = expecting_stall_or_pass();
+    scenario_verdict verdicts[] = {STALL, CRASH, PASS};
+    case_judgement judgement = known_bug_judge_case(&settings, verdicts, 3);
+    assert_int_equal(judgement.outcome, CASE_OUTCOME_UNEXPECTED);
+    assert_int_equal(judgement.verdict, CRASH);
+    assert_string_equal(judgement.message,
+                        "expected STALL or PASS, got CRASH in repetition 2 (1 of 3 repetitions "
+                        "differ)");
+    char text[128];
+    known_bug_describe_expectation(&settings, text, sizeof text);
+    assert_string_equal(text, "STALL or PASS");
+}
+
 static void no_repetition_is_unexpected(void **state)
 {
     (void)state;
@@ -121,6 +162,8 @@ int main(void)
         cmocka_unit_test(a_failure_the_known_bug_does_not_produce_is_unexpected),
         cmocka_unit_test(an_expectation_holds_only_when_every_repetition_meets_it),
         cmocka_unit_test(a_pass_expectation_fails_on_any_failure),
+        cmocka_unit_test(a_list_expectation_accepts_any_listed_verdict),
+        cmocka_unit_test(a_list_expectation_still_refuses_a_verdict_it_does_not_list),
         cmocka_unit_test(no_repetition_is_unexpected),
         cmocka_unit_test(the_expectation_is_described_for_people),
     };

@@ -373,6 +373,91 @@ static void a_write_error_names_the_file(void **state)
     results_run_close(run, NULL, 0);
 }
 
+static char *read_whole(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return NULL;
+    char *text = calloc(1, 1 << 20);
+    size_t got = fread(text, 1, (1 << 20) - 1, file);
+    text[got] = '\0';
+    fclose(file);
+    return text;
+}
+
+static void a_failed_rewrite_leaves_the_good_summary_whole(void **state)
+{
+    fixture *f = *state;
+    char error[RESULTS_ERROR_BYTES];
+    results_run *run = results_run_create(f->root, &f->info, error, sizeof error);
+    assert_non_null(run);
+    scenario_verdict pass[] = {SCENARIO_VERDICT_PASS};
+    case_judgement passed = known_bug_judge_case(&f->passing.settings, pass, 1);
+    results_case finished = {.scenario_case = &f->passing,
+                             .judgement = &passed,
+                             .repetition_verdicts = pass,
+                             .repetition_count = 1};
+    assert_int_equal(results_add_case(run, &finished, error, sizeof error), 0);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/summary.json", results_run_directory(run));
+    char *before = read_whole(path);
+    assert_non_null(before);
+    /* The disk fills up: the rewrite with two cases no longer fits, one case did. */
+    struct rlimit saved;
+    getrlimit(RLIMIT_FSIZE, &saved);
+    struct rlimit full = {.rlim_cur = strlen(before) + 16, .rlim_max = saved.rlim_max};
+    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &full), 0);
+    int added = results_add_case(run, &finished, error, sizeof error);
+    setrlimit(RLIMIT_FSIZE, &saved);
+    signal(SIGXFSZ, previous);
+    assert_int_equal(added, -1);
+    char expected[PATH_MAX + 64];
+    snprintf(expected, sizeof expected, "%s: cannot write: File too large", path);
+    assert_string_equal(error, expected);
+    char *after = read_whole(path);
+    assert_non_null(after);
+    assert_string_equal(after, before);
+    assert_int_equal(cases_in_summary(results_run_directory(run)), 1);
+    DIR *directory = opendir(results_run_directory(run));
+    struct dirent *entry;
+    while ((entry = readdir(directory)) != NULL)
+        assert_true(strncmp(entry->d_name, ".summary", 8) != 0);
+    closedir(directory);
+    free(before);
+    free(after);
+    results_run_close(run, NULL, 0);
+}
+
+static void a_planted_fault_keeps_its_timeline(void **state)
+{
+    fixture *f = *state;
+    char error[RESULTS_ERROR_BYTES];
+    results_run *run = results_run_create(f->root, &f->info, error, sizeof error);
+    assert_non_null(run);
+    scenario_verdict stall[] = {SCENARIO_VERDICT_STALL};
+    case_judgement judged = known_bug_judge_case(&f->passing.settings, stall, 1);
+    results_case finished = {.scenario_case = &f->passing,
+                             .judgement = &judged,
+                             .repetition_verdicts = stall,
+                             .repetition_count = 1,
+                             .has_fault_timeline = true,
+                             .fault_applied_s = 2.5,
+                             .fault_cleared_s = -1,
+                             .fault_reconnect = "ok"};
+    assert_int_equal(results_add_case(run, &finished, error, sizeof error), 0);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/summary.json", results_run_directory(run));
+    json_t *summary = json_load_file(path, 0, NULL);
+    json_t *timeline =
+        json_object_get(json_array_get(json_object_get(summary, "cases"), 0), "fault_timeline");
+    assert_float_equal(json_real_value(json_object_get(timeline, "applied_s")), 2.5, 1e-9);
+    assert_true(json_is_null(json_object_get(timeline, "cleared_s")));
+    assert_string_equal(json_string_value(json_object_get(timeline, "reconnect")), "ok");
+    json_decref(summary);
+    results_run_close(run, NULL, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +473,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_results_root_that_cannot_be_made_names_itself, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_write_error_names_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failed_rewrite_leaves_the_good_summary_whole, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_planted_fault_keeps_its_timeline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

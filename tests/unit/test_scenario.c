@@ -242,6 +242,49 @@ static void every_ci_gate_case_loads_and_verifies_data(void **state)
     (void)state;
     assert_true(check_folder_loads_and_verifies("ci") >= 8);
     assert_true(check_folder_loads_and_verifies("ci-pending") >= 4);
+    /* The faults mid-run that integration tests of their own run (link flap, SIGCONT). */
+    assert_true(check_folder_loads_and_verifies("faults") >= 3);
+}
+
+static void an_expectation_may_list_several_verdicts(void **state)
+{
+    loaded_fixture *fixture = *state;
+    load_or_fail(SCENARIO_TEST_DATA "/good/expect-list.yaml", fixture);
+    assert_int_equal(fixture->case_count, 2);
+    const scenario_settings *first = &fixture->cases[0].settings;
+    assert_int_equal(first->expect, SCENARIO_VERDICT_STALL);
+    assert_true(first->expected[SCENARIO_VERDICT_STALL]);
+    assert_true(first->expected[SCENARIO_VERDICT_PASS]);
+    assert_false(first->expected[SCENARIO_VERDICT_CRASH]);
+    json_t *rendered = scenario_case_to_json(&fixture->cases[0]);
+    json_t *listed = json_object_get(rendered, "expected_verdicts");
+    assert_int_equal(json_array_size(listed), 2);
+    assert_string_equal(json_string_value(json_array_get(listed, 0)), "stall");
+    assert_string_equal(json_string_value(json_array_get(listed, 1)), "pass");
+    json_decref(rendered);
+    /* An override's list replaces the whole expectation. */
+    const scenario_settings *second = &fixture->cases[1].settings;
+    assert_int_equal(second->expect, SCENARIO_VERDICT_CRASH);
+    assert_true(second->expected[SCENARIO_VERDICT_CRASH]);
+    assert_false(second->expected[SCENARIO_VERDICT_STALL]);
+    assert_false(second->expected[SCENARIO_VERDICT_PASS]);
+    /* A single verdict keeps the JSON it always had. */
+    rendered = scenario_case_to_json(&fixture->cases[1]);
+    assert_null(json_object_get(rendered, "expected_verdicts"));
+    json_decref(rendered);
+}
+
+static void a_link_flap_fault_keeps_its_timing(void **state)
+{
+    loaded_fixture *fixture = *state;
+    load_or_fail(SCENARIO_TEST_DATA "/good/link-flap.yaml", fixture);
+    const scenario_settings *s = &fixture->cases[0].settings;
+    assert_int_equal(s->fault.kind, SCENARIO_FAULT_LINK_FLAP);
+    assert_string_equal(scenario_fault_kind_name(s->fault.kind), "link_flap");
+    assert_int_equal(s->fault.after_ms, 2000);
+    assert_int_equal(s->fault.duration_ms, 3000);
+    assert_int_equal(s->client.transport, SCENARIO_TRANSPORT_RDMA);
+    assert_int_equal(s->expect, SCENARIO_VERDICT_STALL);
 }
 
 static void the_matrix_expands_to_the_cross_product_in_file_order(void **state)
@@ -439,6 +482,23 @@ static const bad_file bad_files[] = {
      "expectation)"},
     {"fault-sigkill-duration.yaml", SCENARIO_ERROR_INVALID,
      "3:3: fault.duration has no meaning for kind sigkill"},
+    {"expect-list-empty.yaml", SCENARIO_ERROR_INVALID,
+     "1:9: expect must be a verdict or a non-empty list of verdicts (pass, spin, stall, "
+     "crash, data), got a list"},
+    {"expect-list-twice.yaml", SCENARIO_ERROR_INVALID, "1:23: expect lists stall twice"},
+    {"expect-list-unknown.yaml", SCENARIO_ERROR_INVALID,
+     "1:17: expect must be one of pass, spin, stall, crash, data, got 'hang'"},
+    {"fault-unknown-kind.yaml", SCENARIO_ERROR_INVALID,
+     "2:9: fault.kind must be one of lua_busy, debug_sleep, sigstop, sigkill, link_flap, got "
+     "'link_down'"},
+    {"fault-link-flap-tcp.yaml", SCENARIO_ERROR_INVALID,
+     "2:3: fault.kind link_flap takes the RDMA link down: it needs client.transport rdma, not "
+     "tcp"},
+    {"fault-link-flap-matrix-tcp.yaml", SCENARIO_ERROR_INVALID,
+     "3:28: fault.kind link_flap takes the RDMA link down: it needs client.transport rdma, not "
+     "tcp"},
+    {"fault-link-flap-duration-zero.yaml", SCENARIO_ERROR_INVALID,
+     "3:13: fault.duration must be between 1ms and 1h, got 0ms"},
     {"override-value-not-in-matrix.yaml", SCENARIO_ERROR_INVALID,
      "4:31: overrides[0].when: server.io_threads = 3 is not one of the matrix values"},
     {"extra-config-reserved.yaml", SCENARIO_ERROR_INVALID,
@@ -509,6 +569,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(without_those_fields_nothing_is_disrupted, fixture_new,
                                         fixture_free),
         cmocka_unit_test(every_ci_gate_case_loads_and_verifies_data),
+        cmocka_unit_test_setup_teardown(an_expectation_may_list_several_verdicts, fixture_new,
+                                        fixture_free),
+        cmocka_unit_test_setup_teardown(a_link_flap_fault_keeps_its_timing, fixture_new,
+                                        fixture_free),
         cmocka_unit_test_setup_teardown(the_matrix_expands_to_the_cross_product_in_file_order,
                                         fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(overrides_give_matching_cases_their_own_expectation,
