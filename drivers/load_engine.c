@@ -554,7 +554,7 @@ static int handle_reply(load_connection *connection, const resp_reply *reply, in
         (connection->pending_head + 1) % (size_t)engine->params.pipeline_depth;
     connection->pending_count--;
     result->progress.replies++;
-    result->progress.last_reply_ns = now_ns;
+    result->progress.last_progress_ns = now_ns;
     int64_t latency = now_ns - request.sent_ns;
     latency_histogram_record(&connection->thread->latency, latency > 0 ? (uint64_t)latency : 0);
 
@@ -632,6 +632,7 @@ static int receive(load_connection *connection, int64_t now_ns)
         if (received == 0) {
             return 0;
         }
+        connection->result.progress.last_progress_ns = now_ns;
         uint64_t chunk_start = resp_reader_position(connection->reader);
         int fed = resp_reader_feed(connection->reader, thread->read_chunk, (size_t)received);
         /* Replies that were whole before a malformed byte still count. */
@@ -769,6 +770,7 @@ static int flush_output(load_connection *connection, int64_t now_ns)
         }
         resp_buffer_consume(&connection->output, (size_t)written);
         connection->thread->pending_output_bytes -= written;
+        connection->result.progress.last_progress_ns = now_ns;
     }
     if (connection->output.capacity > OUTPUT_KEEP_BYTES) {
         resp_buffer_free(&connection->output);
@@ -856,12 +858,12 @@ static void connection_service(load_connection *connection, int64_t now_ns)
     }
     int64_t oldest_sent_ns =
         connection->pending_count ? connection->pending[connection->pending_head].sent_ns : 0;
-    if (stall_detector_is_stalled(connection->pending_count, progress->last_reply_ns,
+    if (stall_detector_is_stalled(connection->pending_count, progress->last_progress_ns,
                                   oldest_sent_ns, now_ns, engine->stall_bound_ns)) {
         int64_t waiting =
-            stall_detector_waiting_ns(progress->last_reply_ns, oldest_sent_ns, now_ns);
+            stall_detector_waiting_ns(progress->last_progress_ns, oldest_sent_ns, now_ns);
         connection_fail(connection, LOAD_ERROR_STALL,
-                        "no reply for %.1f s with %zu requests outstanding",
+                        "no progress for %.1f s with %zu requests outstanding",
                         (double)waiting / NANOSECONDS_PER_SECOND, connection->pending_count);
     }
 }

@@ -9,7 +9,8 @@
  * - Any error ends only the connection it happened on, with one line that names the
  *   connection ("connection 3 (rdma 192.0.2.1:6380): ...") and an error class; it is
  *   counted in the results. Nothing a server sends can crash the engine.
- * - A connection with requests outstanding and no reply for `stall_seconds` is failed
+ * - A connection with requests outstanding and no progress (no reply, and no byte of a
+ *   reply received or of a request sent) for `stall_seconds` is failed
  *   as stalled. Together with the transport's connect timeout, that bounds how long any
  *   connection, and so the whole run, can take to finish after it is told to stop.
  * - Memory is bounded whatever the pipeline depth: a connection encodes requests only
@@ -59,7 +60,7 @@ typedef enum load_error_class {
     LOAD_ERROR_PROTOCOL,  /* the server's bytes were not the RESP we expected, or it broke
                              the wire's own protocol (RDMA control messages, buffer bounds) */
     LOAD_ERROR_TRANSPORT, /* the wire failed or closed after it was ready */
-    LOAD_ERROR_STALL,     /* requests outstanding and no reply for stall_seconds */
+    LOAD_ERROR_STALL,     /* requests outstanding and no progress for stall_seconds */
     LOAD_ERROR_VERIFY,    /* a GET returned bytes that no SET wrote */
     LOAD_ERROR_CLASS_COUNT,
 } load_error_class;
@@ -125,10 +126,13 @@ typedef struct load_connection_progress {
     uint64_t outstanding;
     uint64_t requests_sent;
     uint64_t replies;
-    int64_t last_reply_ns; /* CLOCK_MONOTONIC; 0 before the first reply */
+    /* CLOCK_MONOTONIC; 0 before the first. Progress is a whole reply, or any byte of a
+     * reply received, or any byte of a request the wire accepted: a 10 MB value that
+     * is still moving is not a stall, and a server that takes and gives nothing is. */
+    int64_t last_progress_ns;
     /* When the oldest request still outstanding was sent; 0 when none is. A connection
      * waits since the later of the two (a reconnected or long idle connection has not
-     * been waiting since its last reply). */
+     * been waiting since its last progress). */
     int64_t oldest_sent_ns;
     load_error_class error_class;
     char error[LOAD_ERROR_TEXT_BYTES];

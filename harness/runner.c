@@ -576,12 +576,13 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     uint64_t verify_failures = 0;
     for (size_t i = 0; i < connection_count; i++) {
         load_connection_progress *one = &progress[i];
-        /* A connection waits since its last reply or since it sent the oldest request
+        /* A connection waits since its last progress (a reply, or bytes moving either
+         * way) or since it sent the oldest request
          * it still waits for, whichever is later (the driver's own stall rule): one
          * reopened after a kill, or held idle, was not waiting meanwhile. With neither,
          * from the start of its phase (the load, or one read-back step). */
         int64_t waiting_since_ns =
-            one->last_reply_ns > one->oldest_sent_ns ? one->last_reply_ns : one->oldest_sent_ns;
+            one->last_progress_ns > one->oldest_sent_ns ? one->last_progress_ns : one->oldest_sent_ns;
         double since = waiting_since_ns ? (double)(now_ns - waiting_since_ns) / 1e9
                                         : now_s - context->phase_started_s;
         /* Only connections still waiting can be wedged; ended ones are judged by how
@@ -1309,7 +1310,7 @@ static void print_evidence_for_repro(const verdict_evidence *evidence, const cha
                evidence->threads[i].name, (int)evidence->threads[i].tid,
                evidence->threads[i].cpu_percent, evidence->threads[i].spinning_s);
     for (size_t i = 0; i < evidence->connection_count; i++)
-        printf("  wedged %s: %" PRIu64 " outstanding, no reply for %.1f s\n",
+        printf("  wedged %s: %" PRIu64 " outstanding, no progress for %.1f s\n",
                evidence->connections[i].name, evidence->connections[i].outstanding,
                evidence->connections[i].seconds_since_progress);
     printf("  TCP PING probe: %s\n", verdict_probe_name(evidence->probe));

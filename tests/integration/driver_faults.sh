@@ -74,14 +74,14 @@ for attempt in $(seq 1 $attempts); do
     took=$(( $(now_ms) - started ))
     server_stop
     connections=$(grep -c '"name": "connection ' <<<"$output")
-    if [ "$status" -ne 0 ] && grep -qE 'connection [0-9] \(rdma [^)]*\): (no reply for|RESP byte|GET )' <<<"$output"; then
+    if [ "$status" -ne 0 ] && grep -qE 'connection [0-9] \(rdma [^)]*\): (no progress for|RESP byte|GET )' <<<"$output"; then
         hit=1
         echo "ok: attempt $attempt hit the open bug; run ended in ${took} ms, exit $status:"
         grep -oE '"error": "connection [^"]*"' <<<"$output" | head -2
         # Each connection is failed as soon as it has waited the stall bound (a second of
         # sampling slack), and the whole run stays far below the replies it would have
         # taken plus that bound.
-        waited=$(grep -oE 'no reply for [0-9.]+ s' <<<"$output" | grep -oE '[0-9.]+' | sort -n | tail -1)
+        waited=$(grep -oE 'no progress for [0-9.]+ s' <<<"$output" | grep -oE '[0-9.]+' | sort -n | tail -1)
         if [ -n "$waited" ] && awk -v w="$waited" -v b="$stall_seconds" 'BEGIN { exit !(w > b + 1) }'; then
             echo "FAIL: a stalled connection was reported after ${waited} s, bound ${stall_seconds} s"
             failures=$((failures + 1))

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "resp.h"
@@ -44,6 +45,7 @@ struct transport_connection {
     int connecting_ticks_left;
     int number; /* from 1, in order of opening */
     bool broke_wire_protocol;
+    int64_t last_trickle_ms; /* CLOCK_MONOTONIC of the last trickled read; 0: none yet */
 };
 
 fake_server_behaviour fake_server_well_behaved(void)
@@ -257,6 +259,17 @@ static ssize_t fake_read(transport_connection *connection, void *buffer, size_t 
     if (count == 0) {
         clear_readable(connection);
         return 0;
+    }
+    if (behaviour.trickle_interval_ms > 0) {
+        /* Still readable, so the engine comes back; nothing until the interval is over. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        if (connection->last_trickle_ms != 0 &&
+            now_ms - connection->last_trickle_ms < behaviour.trickle_interval_ms) {
+            return 0;
+        }
+        connection->last_trickle_ms = now_ms;
     }
     memcpy(buffer, resp_buffer_pending_data(&connection->replies), count);
     resp_buffer_consume(&connection->replies, count);

@@ -29,6 +29,9 @@ typedef struct fake_server_behaviour {
     /* The Nth connection opened (from 1) fails at its first write as a peer that broke the
      * wire's protocol (transport_failure PROTOCOL); 0: none. */
     int break_wire_protocol_on_connection;
+    /* Replies trickle: a connection hands out bytes at most once per this many
+     * milliseconds (with largest_read, a slow but moving stream); 0: off. */
+    int trickle_interval_ms;
 } fake_server_behaviour;
 
 extern const transport fake_transport;

@@ -336,10 +336,39 @@ static void test_silent_server_is_reported_as_a_stall_by_name(void **state)
     assert_int_equal(results->errors[LOAD_ERROR_STALL], 2);
     assert_int_equal(results->replies, 20);
     assert_starts_with(results->connections[1].progress.error,
-                       "connection 1 (fake 127.0.0.1:6379): no reply for 0.");
+                       "connection 1 (fake 127.0.0.1:6379): no progress for 0.");
     assert_contains(results->connections[1].progress.error, " s with 3 requests outstanding");
     assert_int_equal(results->connections[1].progress.outstanding, 3);
     assert_int_equal(results->connections[1].progress.replies, 10);
+}
+
+/* A reply that takes longer than the stall bound but keeps moving (a 10 MB value over a
+ * slow link) is progress, not a stall: the clock restarts with every byte received. */
+static void test_a_slow_but_moving_reply_is_not_a_stall(void **state)
+{
+    engine_fixture *fixture = *state;
+    static const size_t sizes[] = {24 * 1024};
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.largest_read = 1024;
+    behaviour.trickle_interval_ms = 20; /* a 24 KiB GET reply takes about 0.5 s */
+    misbehave(&behaviour);
+    fixture->params.value_sizes = (value_size_spec){.sizes = sizes, .size_count = 1};
+    fixture->params.key_space = 1;
+    fixture->params.request_limit = 8;
+    fixture->params.stall_seconds = 0.25;
+    fixture->params.verify = true;
+    struct timespec before;
+    struct timespec after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    const load_results *results = run_to_the_end(fixture);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    double took = (double)(after.tv_sec - before.tv_sec) + (after.tv_nsec - before.tv_nsec) / 1e9;
+    assert_int_equal(results->errors[LOAD_ERROR_STALL], 0);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 8);
+    /* At least one whole value came back, and it took longer than the stall bound. */
+    assert_true(results->verified_gets >= 1);
+    assert_true(took > 0.4);
 }
 
 static void test_garbage_from_the_server_is_a_protocol_error(void **state)
@@ -426,7 +455,7 @@ static void test_progress_is_readable_while_running_and_stop_ends_the_run(void *
     }
     assert_true(replies >= 100);
     assert_int_equal(progress[0].state, LOAD_CONNECTION_RUNNING);
-    assert_true(progress[0].last_reply_ns > 0);
+    assert_true(progress[0].last_progress_ns > 0);
     assert_string_equal(progress[2].name, "connection 2 (fake 127.0.0.1:6379)");
     assert_int_equal(load_engine_wait(fixture->engine, 50), -1); /* still running */
     assert_null(load_engine_results(fixture->engine));
@@ -526,6 +555,7 @@ int main(void)
         ENGINE_TEST(test_nil_for_an_acknowledged_key_is_a_verify_error),
         ENGINE_TEST(test_error_replies_are_counted_without_ending_the_connection),
         ENGINE_TEST(test_silent_server_is_reported_as_a_stall_by_name),
+        ENGINE_TEST(test_a_slow_but_moving_reply_is_not_a_stall),
         ENGINE_TEST(test_garbage_from_the_server_is_a_protocol_error),
         ENGINE_TEST(test_a_peer_breaking_the_wire_protocol_ends_only_its_connection),
         ENGINE_TEST(test_refused_connection_is_a_connect_error_and_others_are_unaffected),
