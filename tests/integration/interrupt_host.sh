@@ -98,8 +98,10 @@ for i in $(seq 1 "$count"); do
         fail "processes left: $(ps -o pid=,comm= -p "$(echo "$left" | tr '\n' ',' | sed 's/,$//')")"
         echo "$left" | xargs -r kill -KILL 2>/dev/null
     fi
-    run_pid_stale=$(ls -d "$cache/runs/run-$run_pid"-* 2>/dev/null)
-    [ -z "$run_pid_stale" ] || fail "request folder left: $run_pid_stale"
+    # An array, not `ls`: with nullglob an unmatched pattern leaves ls no argument, and
+    # ls then lists ".".
+    stale=("$cache/runs/run-$run_pid"-*)
+    [ "${#stale[@]}" -eq 0 ] || fail "request folder left: ${stale[*]}"
     # What a native rxe test bed makes (harness/testbed.c); a VM makes nothing here.
     ip link show vkrdma0 > /dev/null 2>&1 && fail "netdev vkrdma0 left"
     [ -d /sys/class/infiniband/vkrxe0 ] && fail "rxe link vkrxe0 left"
