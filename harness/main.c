@@ -308,16 +308,19 @@ static int inside_run(const cli_options *options, bool repro)
 }
 
 /* Inside the test bed, for integration scripts: start the server under test with RDMA
- * (IO threads forced active when more than one), say "ready pid=N", hold it until
- * SIGTERM or SIGINT, then stop and reap it. Arguments: IO_THREADS PORT DIR. */
+ * (IO threads forced active when more than one, unless the fourth argument is "lazy"),
+ * say "ready pid=N", hold it until SIGTERM or SIGINT, then stop and reap it. Arguments:
+ * IO_THREADS PORT DIR [active|lazy]. */
 static int inside_serve(const cli_options *options)
 {
     const char *server_path = getenv("VALKEY_SERVER");
     const char *module_path = getenv("VALKEY_RDMA_MODULE");
     const char *address = getenv("TESTBED_ADDRESS");
-    if (options->scenario_count != 3 || !server_path || !address) {
-        fprintf(stderr, "inside serve IO_THREADS PORT DIR, with VALKEY_SERVER and "
-                        "TESTBED_ADDRESS set\n");
+    bool lazy = options->scenario_count == 4 && strcmp(options->scenario_paths[3], "lazy") == 0;
+    bool active = options->scenario_count == 4 && strcmp(options->scenario_paths[3], "active") == 0;
+    if ((options->scenario_count != 3 && !lazy && !active) || !server_path || !address) {
+        fprintf(stderr, "inside serve IO_THREADS PORT DIR [active|lazy], with VALKEY_SERVER "
+                        "and TESTBED_ADDRESS set\n");
         return EXIT_USAGE;
     }
     int io_threads = atoi(options->scenario_paths[0]);
@@ -339,7 +342,7 @@ static int inside_serve(const cli_options *options)
         .rdma_address = address,
         .port = port,
         .io_threads = io_threads,
-        .io_threads_always_active = io_threads > 1,
+        .io_threads_always_active = io_threads > 1 && !lazy,
         .working_dir = dir,
         .log_file = log_path,
     };

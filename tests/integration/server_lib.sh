@@ -9,11 +9,11 @@ host_for() { # TRANSPORT
     if [ "$1" = rdma ]; then echo "$TESTBED_ADDRESS"; else echo 127.0.0.1; fi
 }
 
-server_start() { # IO_THREADS
+server_start() { # IO_THREADS [active|lazy]
     server_dir=$(mktemp -d)
-    # inside serve IO_THREADS PORT DIR: starts it, prints "ready pid=N", holds it until
-    # SIGTERM, then stops and reaps it.
-    "$build/harness/valkey-rdma-harness" inside serve "$1" "$server_port" "$server_dir" \
+    # inside serve IO_THREADS PORT DIR [active|lazy]: starts it (IO threads forced active
+    # unless lazy), prints "ready pid=N", holds it until SIGTERM, then stops and reaps it.
+    "$build/harness/valkey-rdma-harness" inside serve "$1" "$server_port" "$server_dir" ${2:+"$2"} \
         > "$server_dir/serve.out" 2>&1 &
     server_pid=$!
     local waited=0
