@@ -369,8 +369,47 @@ static int inside_serve(const cli_options *options)
  * writing: the temporary files of a run folder changed since `since` (a summary.json
  * being replaced, the current server log, a stacks part; all named with a leading dot)
  * are removed. What was written whole stays: summary.json is only ever renamed into place. */
-static void remove_partial_files(const char *results_root, time_t since)
+static void remove_partial_files_in(const char *run_dir, time_t since)
 {
+    struct stat info;
+    DIR *run = NULL;
+    if (lstat(run_dir, &info) != 0 || !S_ISDIR(info.st_mode) || info.st_mtime < since ||
+        (run = opendir(run_dir)) == NULL)
+        return;
+    struct dirent *file;
+    while ((file = readdir(run)) != NULL) {
+        if (file->d_name[0] != '.' || strcmp(file->d_name, ".") == 0 ||
+            strcmp(file->d_name, "..") == 0)
+            continue;
+        char path[PATH_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s", run_dir, file->d_name);
+        if (lstat(path, &info) == 0 && S_ISREG(info.st_mode))
+            unlink(path);
+    }
+    closedir(run);
+}
+
+/* Draws the report of one run folder if its summary.json changed since `since`. */
+static void report_run_if_new(const char *run_dir, time_t since)
+{
+    char summary[PATH_MAX + 16];
+    snprintf(summary, sizeof summary, "%s/summary.json", run_dir);
+    struct stat info;
+    if (stat(summary, &info) != 0 || info.st_mtime < since)
+        return;
+    char error[1024];
+    if (compare_render_report(run_dir, error, sizeof error) != 0)
+        fprintf(stderr, "report: %s\n", error);
+    else
+        printf("report: %s/index.html\n", run_dir);
+}
+
+/* Draws the report of every results folder whose summary.json changed since `since`;
+ * after an interrupt, only tidies them (remove_partial_files_in). Hidden entries and the
+ * `latest` link are not run folders. */
+static void report_new_runs(const char *results_root, time_t since)
+{
+    bool interrupted = process_interrupted();
     DIR *folder = opendir(results_root);
     if (!folder)
         return;
@@ -380,52 +419,10 @@ static void remove_partial_files(const char *results_root, time_t since)
             continue;
         char run_dir[PATH_MAX];
         snprintf(run_dir, sizeof run_dir, "%s/%s", results_root, entry->d_name);
-        struct stat info;
-        DIR *run = NULL;
-        if (lstat(run_dir, &info) != 0 || !S_ISDIR(info.st_mode) || info.st_mtime < since ||
-            (run = opendir(run_dir)) == NULL)
-            continue;
-        struct dirent *file;
-        while ((file = readdir(run)) != NULL) {
-            if (file->d_name[0] != '.' || strcmp(file->d_name, ".") == 0 ||
-                strcmp(file->d_name, "..") == 0)
-                continue;
-            char path[PATH_MAX + 256];
-            snprintf(path, sizeof path, "%s/%s", run_dir, file->d_name);
-            if (lstat(path, &info) == 0 && S_ISREG(info.st_mode))
-                unlink(path);
-        }
-        closedir(run);
-    }
-    closedir(folder);
-}
-
-/* Draws the report of every results folder whose summary.json changed since `since`;
- * after an interrupt, only tidies them (remove_partial_files). */
-static void report_new_runs(const char *results_root, time_t since)
-{
-    if (process_interrupted()) {
-        remove_partial_files(results_root, since);
-        return;
-    }
-    DIR *folder = opendir(results_root);
-    if (!folder)
-        return;
-    struct dirent *entry;
-    while ((entry = readdir(folder)) != NULL) {
-        if (entry->d_name[0] == '.' || strcmp(entry->d_name, "latest") == 0)
-            continue;
-        char run_dir[PATH_MAX], summary[PATH_MAX + 16];
-        snprintf(run_dir, sizeof run_dir, "%s/%s", results_root, entry->d_name);
-        snprintf(summary, sizeof summary, "%s/summary.json", run_dir);
-        struct stat info;
-        if (stat(summary, &info) != 0 || info.st_mtime < since)
-            continue;
-        char error[1024];
-        if (compare_render_report(run_dir, error, sizeof error) != 0)
-            fprintf(stderr, "report: %s\n", error);
+        if (interrupted)
+            remove_partial_files_in(run_dir, since);
         else
-            printf("report: %s/index.html\n", run_dir);
+            report_run_if_new(run_dir, since);
     }
     closedir(folder);
 }

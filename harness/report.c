@@ -180,16 +180,28 @@ static bool labels_need_rotation(size_t longest, size_t count)
     return count > 0 && longest * LABEL_CHARACTER_PIXELS > PLOT_WIDTH_PIXELS / count;
 }
 
+/* One character of text inside a gnuplot double-quoted string. gnuplot runs the text
+ * between backquotes as a shell command even inside double quotes, and some of what we
+ * draw comes from the server under test (its thread names: `prctl(PR_SET_NAME)` allows
+ * 15 bytes, room for "`touch /tmp/x`"), so a backquote is written as an apostrophe. */
+static void gnuplot_string_char(FILE *file, unsigned char c)
+{
+    if (c == '`') {
+        fputc('\'', file);
+        return;
+    }
+    if (c == '"' || c == '\\')
+        fputc('\\', file);
+    fputc(c < 0x20 ? ' ' : c, file);
+}
+
 /* Writes text as a gnuplot double-quoted string: backslash and quote escaped, control
- * characters (a newline in a case name) turned into spaces. */
+ * characters (a newline in a case name) turned into spaces, no backquote. */
 static void gnuplot_string(FILE *file, const char *text)
 {
     fputc('"', file);
-    for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c != '\0'; c++) {
-        if (*c == '"' || *c == '\\')
-            fputc('\\', file);
-        fputc(*c < 0x20 ? ' ' : *c, file);
-    }
+    for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c != '\0'; c++)
+        gnuplot_string_char(file, *c);
     fputc('"', file);
 }
 
@@ -202,9 +214,7 @@ static void gnuplot_string_with_newlines(FILE *file, const char *text)
             fputs("\\n", file);
             continue;
         }
-        if (*c == '"' || *c == '\\')
-            fputc('\\', file);
-        fputc(*c < 0x20 ? ' ' : *c, file);
+        gnuplot_string_char(file, *c);
     }
     fputc('"', file);
 }
@@ -436,7 +446,7 @@ static int close_written(FILE *file, const char *path, char *error, size_t error
 static void script_begin(FILE *script, const char *chart, int height)
 {
     fprintf(script,
-            "# Drawn by valkey-rdma-harness; run `gnuplot report-%s.gp` in this folder to redraw.\n"
+            "# Drawn by valkey-rdma-harness; run 'gnuplot report-%s.gp' in this folder to redraw.\n"
             "set encoding utf8\n"
             "if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
             "    set terminal pngcairo size %d,%d noenhanced font \"%s\"\n"

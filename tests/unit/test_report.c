@@ -306,6 +306,43 @@ static void cpu_chart_leaves_idle_threads_out(void **state)
     free(script);
 }
 
+/* A thread name is the server's to choose (15 bytes): one with backquotes must reach the
+ * chart as text, never as a command gnuplot runs. */
+static void thread_name_with_backquotes_is_drawn_not_run(void **state)
+{
+    fixture *f = *state;
+    size_t length = 0;
+    char *csv = read_whole(f, "cpu.csv", &length);
+    assert_non_null(csv);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/cpu.csv", f->directory);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    /* io_thd_1 becomes `touch pwned` (14 bytes, a valid thread name). */
+    const char *from = ",io_thd_1,";
+    for (const char *at = csv; *at != '\0';) {
+        const char *hit = strstr(at, from);
+        if (hit == NULL) {
+            fputs(at, file);
+            break;
+        }
+        fwrite(at, 1, (size_t)(hit - at), file);
+        fputs(",`touch pwned`,", file);
+        at = hit + strlen(from);
+    }
+    fclose(file);
+    free(csv);
+    render_or_fail(f);
+    char *script = read_whole(f, "report-cpu-1.gp", NULL);
+    assert_non_null(script);
+    assert_null(strchr(script, '`'));
+    assert_non_null(strstr(script, "'touch pwned'"));
+    free(script);
+    snprintf(path, sizeof path, "%s/pwned", f->directory);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(access("pwned", F_OK), -1);
+}
+
 static void missing_summary_is_one_line_naming_the_file(void **state)
 {
     fixture *f = *state;
@@ -395,6 +432,8 @@ int main(void)
                                         setup_spin, teardown),
         cmocka_unit_test_setup_teardown(cpu_chart_leaves_idle_threads_out, setup_heavy_load,
                                         teardown),
+        cmocka_unit_test_setup_teardown(thread_name_with_backquotes_is_drawn_not_run,
+                                        setup_heavy_load, teardown),
         cmocka_unit_test_setup_teardown(missing_summary_is_one_line_naming_the_file, setup_empty,
                                         teardown),
         cmocka_unit_test_setup_teardown(broken_summary_names_the_file_and_line, setup_empty,
