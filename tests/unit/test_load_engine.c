@@ -67,6 +67,18 @@ static const load_results *run_to_the_end(engine_fixture *fixture)
     return results;
 }
 
+/* run_to_the_end, with the wall time it took in *seconds. */
+static const load_results *run_to_the_end_timed(engine_fixture *fixture, double *seconds)
+{
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    const load_results *results = run_to_the_end(fixture);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    *seconds =
+        (double)(after.tv_sec - before.tv_sec) + (double)(after.tv_nsec - before.tv_nsec) / 1e9;
+    return results;
+}
+
 static uint64_t sum_of_seconds(const load_results *results)
 {
     uint64_t requests = 0;
@@ -192,12 +204,8 @@ static void test_idle_connections_wait_before_the_load(void **state)
     fixture->params.connections = 2;
     fixture->params.request_limit = 50;
     fixture->params.idle_seconds = 0.3;
-    struct timespec before, after;
-    clock_gettime(CLOCK_MONOTONIC, &before);
-    const load_results *results = run_to_the_end(fixture);
-    clock_gettime(CLOCK_MONOTONIC, &after);
-    double wall =
-        (double)(after.tv_sec - before.tv_sec) + (double)(after.tv_nsec - before.tv_nsec) / 1e9;
+    double wall = 0;
+    const load_results *results = run_to_the_end_timed(fixture, &wall);
     assert_int_equal(results->failed_connections, 0);
     assert_int_equal(results->replies, 50);
     assert_true(wall >= 0.3);
@@ -326,12 +334,8 @@ static void test_silent_server_is_reported_as_a_stall_by_name(void **state)
     fixture->params.pipeline_depth = 3;
     fixture->params.request_limit = 0;
     fixture->params.stall_seconds = 0.3;
-    struct timespec before;
-    struct timespec after;
-    clock_gettime(CLOCK_MONOTONIC, &before);
-    const load_results *results = run_to_the_end(fixture);
-    clock_gettime(CLOCK_MONOTONIC, &after);
-    double took = (double)(after.tv_sec - before.tv_sec) + (after.tv_nsec - before.tv_nsec) / 1e9;
+    double took = 0;
+    const load_results *results = run_to_the_end_timed(fixture, &took);
     assert_true(took >= 0.3 && took < 5.0);
     assert_int_equal(results->errors[LOAD_ERROR_STALL], 2);
     assert_int_equal(results->replies, 20);
@@ -357,12 +361,8 @@ static void test_a_slow_but_moving_reply_is_not_a_stall(void **state)
     fixture->params.request_limit = 8;
     fixture->params.stall_seconds = 0.25;
     fixture->params.verify = true;
-    struct timespec before;
-    struct timespec after;
-    clock_gettime(CLOCK_MONOTONIC, &before);
-    const load_results *results = run_to_the_end(fixture);
-    clock_gettime(CLOCK_MONOTONIC, &after);
-    double took = (double)(after.tv_sec - before.tv_sec) + (after.tv_nsec - before.tv_nsec) / 1e9;
+    double took = 0;
+    const load_results *results = run_to_the_end_timed(fixture, &took);
     assert_int_equal(results->errors[LOAD_ERROR_STALL], 0);
     assert_int_equal(results->failed_connections, 0);
     assert_int_equal(results->replies, 8);
