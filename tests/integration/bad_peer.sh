@@ -33,11 +33,8 @@ stop_bad_server() {
     fi
 }
 trap 'stop_bad_server; rm -rf "$scratch"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+# shellcheck source=tests/integration/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 
 "$bad_server" "$TESTBED_ADDRESS" "$port" "$plan" 300 > "$scratch/server.out" 2>&1 &
 server_pid=$!

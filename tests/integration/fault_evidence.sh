@@ -16,11 +16,8 @@ harness=$1
 repo=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+# shellcheck source=tests/integration/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 check() { # DESCRIPTION JQ_FILTER SUMMARY: the filter must print true
     local result
     result=$(jq -r "$2" "$3" 2>&1)

@@ -14,11 +14,8 @@ harness=$1 canary=$2 scenario=$3
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+# shellcheck source=tests/integration/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 
 if ASAN_OPTIONS=$ASAN_OPTIONS:help=1 "$harness" --help 2>&1 | grep -q 'Available flags for AddressSanitizer'; then
     echo "ok: $harness is built with AddressSanitizer"

@@ -29,11 +29,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rdma_device_lib.sh"
 scratch=$(mktemp -d)
 trap 'ip link set "$TESTBED_NETDEV" up 2>/dev/null; rm -rf "$scratch"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+# shellcheck source=tests/integration/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 check() { # DESCRIPTION JQ_FILTER: the filter must print true
     local result
     result=$(jq -r "$2" "$summary" 2>&1)

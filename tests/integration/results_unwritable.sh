@@ -20,11 +20,8 @@ cleanup() {
     rm -rf "$mounts"
 }
 trap cleanup EXIT
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+# shellcheck source=tests/integration/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 no_server_left() {
     if pgrep -x valkey-server > /dev/null; then
         fail "$1: a valkey-server is still running"

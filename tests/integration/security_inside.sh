@@ -14,11 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/server_lib.sh"
 scratch=$(mktemp -d)
 trap 'server_stop; rm -rf "$scratch"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+# shellcheck source=tests/integration/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 
 server_start 2 || exit 125
 tcp=$(ss -Hltn "( sport = :$server_port )" | awk '{print $4}' | sort -u)
