@@ -1,4 +1,5 @@
 #include "runner.h"
+
 #include "monotonic_clock.h"
 
 #include <arpa/inet.h>
@@ -29,6 +30,7 @@
 #include "server_build.h"
 #include "shard.h"
 #include "stacks.h"
+#include "stall_detector.h"
 #include "tcp_probe.h"
 #include "thread_cpu.h"
 #include "verdict.h"
@@ -576,15 +578,16 @@ static int watchdog_sample(case_context *context, load_engine *engine,
     uint64_t verify_failures = 0;
     for (size_t i = 0; i < connection_count; i++) {
         load_connection_progress *one = &progress[i];
-        /* A connection waits since its last progress (a reply, or bytes moving either
-         * way) or since it sent the oldest request
-         * it still waits for, whichever is later (the driver's own stall rule): one
-         * reopened after a kill, or held idle, was not waiting meanwhile. With neither,
-         * from the start of its phase (the load, or one read-back step). */
-        int64_t waiting_since_ns =
-            one->last_progress_ns > one->oldest_sent_ns ? one->last_progress_ns : one->oldest_sent_ns;
-        double since = waiting_since_ns ? (double)(now_ns - waiting_since_ns) / 1e9
-                                        : now_s - context->phase_started_s;
+        /* The driver's own stall rule (stall_detector.h): a connection waits since its
+         * last progress or since it sent the oldest request it still waits for,
+         * whichever is later; one reopened after a kill, or held idle, was not waiting
+         * meanwhile. With neither, from the start of its phase (the load, or one
+         * read-back step). */
+        bool ever_waited = one->last_progress_ns != 0 || one->oldest_sent_ns != 0;
+        double since = ever_waited ? (double)stall_detector_waiting_ns(one->last_progress_ns,
+                                                                       one->oldest_sent_ns, now_ns) /
+                                         1e9
+                                   : now_s - context->phase_started_s;
         /* Only connections still waiting can be wedged; ended ones are judged by how
          * they ended (below and in the results). */
         bool waiting =
