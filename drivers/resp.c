@@ -123,26 +123,33 @@ static void escape_byte(unsigned char byte, char text[8])
     }
 }
 
+/* Appends open, then count bytes escaped, then close, each piece only while it fits
+ * whole; returns false once one does not. */
+static bool append_quoted(char *out, size_t out_size, size_t *length, const char *open,
+                          const unsigned char *bytes, size_t count, const char *close)
+{
+    char text[8];
+    if (!append_fitting(out, out_size, length, open)) {
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        escape_byte(bytes[i], text);
+        if (!append_fitting(out, out_size, length, text)) {
+            return false;
+        }
+    }
+    return append_fitting(out, out_size, length, close);
+}
+
 void resp_quote_bytes(char *out, size_t out_size, const void *data, size_t size, size_t limit)
 {
     if (out_size == 0) {
         return;
     }
     out[0] = '\0';
-    const unsigned char *bytes = data;
     size_t length = 0;
     size_t shown = size < limit ? size : limit;
-    char text[8];
-    if (!append_fitting(out, out_size, &length, "\"")) {
-        return;
-    }
-    for (size_t i = 0; i < shown; i++) {
-        escape_byte(bytes[i], text);
-        if (!append_fitting(out, out_size, &length, text)) {
-            return;
-        }
-    }
-    append_fitting(out, out_size, &length, shown < size ? "\"..." : "\"");
+    append_quoted(out, out_size, &length, "\"", data, shown, shown < size ? "\"..." : "\"");
 }
 
 void resp_describe_bytes(char *out, size_t out_size, const void *data, size_t size, size_t at,
@@ -159,25 +166,15 @@ void resp_describe_bytes(char *out, size_t out_size, const void *data, size_t si
     size_t start = at > context ? at - context : 0;
     size_t end = size - at > context + 1 ? at + context + 1 : size;
     size_t length = 0;
-    char text[8];
-    if (start < at) {
-        if (!append_fitting(out, out_size, &length, start > 0 ? "...\"" : "\"")) {
-            return;
-        }
-        for (size_t i = start; i < at; i++) {
-            escape_byte(bytes[i], text);
-            if (!append_fitting(out, out_size, &length, text)) {
-                return;
-            }
-        }
-        if (!append_fitting(out, out_size, &length, "\" ")) {
-            return;
-        }
+    if (start < at && !append_quoted(out, out_size, &length, start > 0 ? "...\"" : "\"",
+                                     bytes + start, at - start, "\" ")) {
+        return;
     }
     if (at == size) {
         append_fitting(out, out_size, &length, "[end]");
         return;
     }
+    char text[8];
     escape_byte(bytes[at], text);
     if (!append_fitting(out, out_size, &length, "[") ||
         !append_fitting(out, out_size, &length, text) ||
@@ -185,16 +182,8 @@ void resp_describe_bytes(char *out, size_t out_size, const void *data, size_t si
         return;
     }
     if (at + 1 < end) {
-        if (!append_fitting(out, out_size, &length, " \"")) {
-            return;
-        }
-        for (size_t i = at + 1; i < end; i++) {
-            escape_byte(bytes[i], text);
-            if (!append_fitting(out, out_size, &length, text)) {
-                return;
-            }
-        }
-        append_fitting(out, out_size, &length, end < size ? "\"..." : "\"");
+        append_quoted(out, out_size, &length, " \"", bytes + at + 1, end - at - 1,
+                      end < size ? "\"..." : "\"");
     }
 }
 
