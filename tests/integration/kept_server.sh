@@ -37,7 +37,7 @@ fault:
   kind: sigkill
   after: 300ms
 YAML
-folder=$(run "$scratch/fault.out" --case 'kept-fault/io_threads=1,value_size=1KiB' \
+folder=$(run "$scratch/fault.out" --case 'kept-fault/rdma_rx_size=1MiB,value_size=1KiB' \
     "$scratch/kept-fault.yaml") || exit 1
 started=$(jq -c '[.cases[].repetitions.servers_started]' "$folder/summary.json")
 echo "with a SIGKILL planted, servers started: $started"
