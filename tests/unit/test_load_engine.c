@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fake_transport.h"
+#include "monotonic_clock.h"
 #include "load_engine.h"
 #include "load_results_json.h"
 
@@ -70,12 +71,9 @@ static const load_results *run_to_the_end(engine_fixture *fixture)
 /* run_to_the_end, with the wall time it took in *seconds. */
 static const load_results *run_to_the_end_timed(engine_fixture *fixture, double *seconds)
 {
-    struct timespec before, after;
-    clock_gettime(CLOCK_MONOTONIC, &before);
+    double started = monotonic_seconds();
     const load_results *results = run_to_the_end(fixture);
-    clock_gettime(CLOCK_MONOTONIC, &after);
-    *seconds =
-        (double)(after.tv_sec - before.tv_sec) + (double)(after.tv_nsec - before.tv_nsec) / 1e9;
+    *seconds = monotonic_seconds() - started;
     return results;
 }
 
