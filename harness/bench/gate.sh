@@ -21,6 +21,8 @@ spec=$VALKEY_SERVER
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# ratio_of: the candidate/baseline ratio of compare's verdict lines on stdin
+ratio_of() { sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p'; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 # Calibration: the server's CPU (percent of one CPU, all threads) while the load runs.
@@ -40,7 +42,7 @@ ratio_at() {
     "$harness" inside compare --baseline "$spec" --candidate "$spec" \
         --repetitions "$calibration_repetitions" --candidate-cpu-limit "$1" "$scenario" \
         > "$work/calibrate-step.out" 2>&1
-    sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p' "$work/calibrate-step.out" | tail -1
+    ratio_of < "$work/calibrate-step.out" | tail -1
 }
 # The ratio against the limit, on a grid around the server's average CPU. One short
 # compare is noisy: one-second runs of the same build differ by up to 2.4x here (the
@@ -65,7 +67,7 @@ fi
 # limit_for TARGET -> the whole percent where the monotone curve crosses TARGET
 limit_for() {
     sort -n "$work/calibration" | awk -v target="$1" '
-        { n++; x[n] = $1; y[n] = $2; w[n] = 1 }
+        { n++; x[n] = $1; y[n] = $2 }
         END {
             if (n < 2) exit 1
             # pool adjacent violators: blocks of (mean, weight, first point, last point)
@@ -124,7 +126,7 @@ series() {
         *": REGRESSION:"*) regressions=$(( regressions + 1 )) ;;
         *": IMPROVEMENT:"*) improvements=$(( improvements + 1 )) ;;
         esac
-        sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p' <<< "$line" >> "$work/$label.ratios"
+        ratio_of <<< "$line" >> "$work/$label.ratios"
     done
     echo "$regressions $improvements $(median < "$work/$label.ratios")" > "$work/$label.result"
 }
