@@ -753,6 +753,17 @@ static void capture_stacks(case_context *context)
     if (context->stacks_taken || context->running->process.reaped)
         return;
     context->stacks_taken = true;
+    /* The kernel's view first: it disturbs nothing, and the moment matters most. */
+    char *kernel_view = NULL;
+    size_t kernel_view_size = 0;
+    FILE *view = open_memstream(&kernel_view, &kernel_view_size);
+    char view_error[256] = "";
+    if (view != NULL) {
+        if (stacks_kernel_view(context->running->process.pid, view, view_error,
+                               sizeof view_error) != 0)
+            fprintf(view, "(no kernel view: %s)\n", view_error);
+        fclose(view);
+    }
     capture_client_list(context);
     const verdict_evidence *evidence = verdict_judge_evidence(&context->judge);
     pid_t spinning[VERDICT_EVIDENCE_THREADS];
@@ -766,6 +777,7 @@ static void capture_stacks(case_context *context)
                             STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
     FILE *out = fopen(whole, "ae");
     if (!out) {
+        free(kernel_view);
         unlink(part);
         snprintf(error, sizeof error, "%s: cannot write: %s", whole, strerror(errno));
         note_results_failure(context, error);
@@ -773,6 +785,9 @@ static void capture_stacks(case_context *context)
     }
     fprintf(out, "=== %s, repetition %d: %s at %.1f s ===\n", context->one_case->name,
             context->repetition + 1, verdict_label(evidence->verdict), evidence->detected_s);
+    if (kernel_view != NULL)
+        fputs(kernel_view, out);
+    free(kernel_view);
     if (rc != 0)
         fprintf(out, "(no stacks: %s)\n", error);
     append_file(part, 0, out);

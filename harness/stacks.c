@@ -1,6 +1,7 @@
 #include "stacks.h"
 #include "write_all.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "process.h"
@@ -258,5 +260,150 @@ int stacks_capture(pid_t pid, const pid_t *spinning_tids, size_t spinning_count,
                  (int)pid, output_path);
         return -1;
     }
+    return 0;
+}
+
+/* Reads a small /proc file into buffer (NUL-terminated, trailing newline dropped); false
+ * when it cannot be read. */
+static bool read_small(const char *path, char *buffer, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    size_t used = 0;
+    while (used + 1 < size) {
+        ssize_t got = read(fd, buffer + used, size - 1 - used);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        used += (size_t)got;
+    }
+    close(fd);
+    buffer[used] = '\0';
+    while (used > 0 && buffer[used - 1] == '\n')
+        buffer[--used] = '\0';
+    return true;
+}
+
+typedef struct syscall_name {
+    long number;
+    const char *name;
+    bool on_descriptor; /* the first argument is a file descriptor */
+} syscall_name;
+
+/* The calls a server waits in; the numbers are this architecture's. */
+static const syscall_name SYSCALL_NAMES[] = {
+    {SYS_read, "read", true},
+    {SYS_write, "write", true},
+    {SYS_ioctl, "ioctl", true},
+    {SYS_futex, "futex", false},
+    {SYS_epoll_pwait, "epoll_pwait", true},
+#ifdef SYS_epoll_wait
+    {SYS_epoll_wait, "epoll_wait", true},
+#endif
+#ifdef SYS_poll
+    {SYS_poll, "poll", false},
+#endif
+    {SYS_ppoll, "ppoll", false},
+    {SYS_nanosleep, "nanosleep", false},
+    {SYS_clock_nanosleep, "clock_nanosleep", false},
+    {SYS_accept4, "accept4", true},
+    {SYS_recvfrom, "recvfrom", true},
+    {SYS_sendto, "sendto", true},
+    {SYS_close, "close", true},
+    {SYS_wait4, "wait4", false},
+};
+
+/* "202 0x7f.. 0x80 ..." (in a call), "running", or "-1 sp pc" (not in a call). */
+static void describe_syscall(pid_t pid, const char *line, char *out, size_t out_size)
+{
+    char *end;
+    long number = strtol(line, &end, 10);
+    if (end == line) {
+        snprintf(out, out_size, "%s", line);
+        return;
+    }
+    if (number < 0) {
+        snprintf(out, out_size, "not in a system call");
+        return;
+    }
+    unsigned long long first = strtoull(end, NULL, 16);
+    const syscall_name *known = NULL;
+    for (size_t i = 0; i < sizeof SYSCALL_NAMES / sizeof SYSCALL_NAMES[0]; i++)
+        if (SYSCALL_NAMES[i].number == number)
+            known = &SYSCALL_NAMES[i];
+    if (known == NULL) {
+        snprintf(out, out_size, "system call %ld (first argument %#llx)", number, first);
+        return;
+    }
+    if (!known->on_descriptor) {
+        snprintf(out, out_size, "%s (first argument %#llx)", known->name, first);
+        return;
+    }
+    char link_path[96], target[512];
+    snprintf(link_path, sizeof link_path, "/proc/%d/fd/%llu", (int)pid, first);
+    ssize_t length = readlink(link_path, target, sizeof target - 1);
+    if (length < 0)
+        snprintf(target, sizeof target, "?");
+    else
+        target[length] = '\0';
+    snprintf(out, out_size, "%s on fd %llu (%s)", known->name, first, target);
+}
+
+int stacks_kernel_view(pid_t pid, FILE *out, char *error, size_t error_size)
+{
+    char task_path[64];
+    snprintf(task_path, sizeof task_path, "/proc/%d/task", (int)pid);
+    DIR *tasks = opendir(task_path);
+    if (tasks == NULL) {
+        snprintf(error, error_size, "%s: cannot read: %s", task_path, strerror(errno));
+        return -1;
+    }
+    fprintf(out, "# kernel view of process %d (from /proc, taken before gdb attaches)\n",
+            (int)pid);
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        char path[128], stat_text[1024], wchan[128], syscall_text[256], call[768];
+        const char *name = "?";
+        char state = '?';
+        snprintf(path, sizeof path, "%s/%s/stat", task_path, entry->d_name);
+        if (read_small(path, stat_text, sizeof stat_text)) {
+            /* "tid (name) S ...": the name may hold spaces and parentheses */
+            char *open_paren = strchr(stat_text, '(');
+            char *close_paren = strrchr(stat_text, ')');
+            if (open_paren != NULL && close_paren != NULL && close_paren > open_paren) {
+                *close_paren = '\0';
+                name = open_paren + 1;
+                if (close_paren[1] == ' ')
+                    state = close_paren[2];
+            }
+        }
+        snprintf(path, sizeof path, "%s/%s/wchan", task_path, entry->d_name);
+        if (!read_small(path, wchan, sizeof wchan) || wchan[0] == '\0')
+            snprintf(wchan, sizeof wchan, "-");
+        snprintf(path, sizeof path, "%s/%s/syscall", task_path, entry->d_name);
+        if (read_small(path, syscall_text, sizeof syscall_text))
+            describe_syscall(pid, syscall_text, call, sizeof call);
+        else
+            snprintf(call, sizeof call, "unknown (%s)", strerror(errno));
+        fprintf(out, "thread %s \"%s\" state %c, waiting in %s, %s\n", entry->d_name, name, state,
+                strcmp(wchan, "0") == 0 ? "-" : wchan, call);
+        char stack[4096];
+        snprintf(path, sizeof path, "%s/%s/stack", task_path, entry->d_name);
+        if (read_small(path, stack, sizeof stack) && stack[0] != '\0') {
+            for (char *line = stack; line != NULL && *line != '\0';) {
+                char *newline = strchr(line, '\n');
+                if (newline != NULL)
+                    *newline = '\0';
+                fprintf(out, "    %s\n", line);
+                line = newline ? newline + 1 : NULL;
+            }
+        }
+    }
+    closedir(tasks);
+    fputc('\n', out);
     return 0;
 }

@@ -17,6 +17,7 @@
 #define HARNESS_STACKS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* gdb reads symbols for every shared library first: a few seconds for valkey-server on a
@@ -34,5 +35,14 @@ int stacks_capture(pid_t pid, const pid_t *spinning_tids, size_t spinning_count,
  * the number of thread stacks found. */
 char *stacks_order_spinning_first(const char *gdb_output, const pid_t *first_tids,
                                   size_t first_count, size_t *thread_count);
+
+/* The kernel's view of every thread of pid, for when gdb is too slow or the process is
+ * stuck inside the kernel: one block per thread with its name, scheduler state, wait
+ * channel, the system call it is in (by name where known, its first argument, and for a
+ * call on a descriptor what that descriptor is) and its kernel stack where /proc lets us
+ * read it. Reads /proc only: no attach, the process is not disturbed, a few milliseconds.
+ * Appended to out; 0 on success, -1 with one line in error when the process cannot be
+ * read at all. */
+int stacks_kernel_view(pid_t pid, FILE *out, char *error, size_t error_size);
 
 #endif

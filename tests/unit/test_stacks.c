@@ -1,4 +1,5 @@
-/* Thread stacks with gdb: ordering gdb's output, and one real capture of a child. */
+/* Thread stacks with gdb: ordering gdb's output, and one real capture of a child; the
+ * kernel's view of a thread blocked in a read. */
 /* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,6 +7,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,12 +121,91 @@ static void the_stack_of_a_sleeping_child_is_captured(void **state)
     rmdir(directory);
 }
 
+typedef struct blocked_reader {
+    int fd;
+    pid_t tid;
+    _Atomic int started;
+} blocked_reader;
+
+static void *read_until_written(void *argument)
+{
+    blocked_reader *reader = argument;
+    reader->tid = (pid_t)syscall(SYS_gettid);
+    pthread_setname_np(pthread_self(), "blocked reader");
+    reader->started = 1;
+    char byte;
+    ssize_t got = read(reader->fd, &byte, 1);
+    return (void *)(intptr_t)got;
+}
+
+/* One thread of this process sits in read() on a pipe: the view names it, its state S, the
+ * call by name and what the descriptor is. */
+static void the_kernel_view_shows_a_thread_blocked_in_read(void **state)
+{
+    (void)state;
+    int pipe_fds[2];
+    assert_int_equal(pipe(pipe_fds), 0);
+    blocked_reader reader = {.fd = pipe_fds[0]};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, read_until_written, &reader), 0);
+    /* Wait (bounded) until the thread is inside read(). */
+    char expected_call[128], expected_line[256];
+    snprintf(expected_call, sizeof expected_call, "read on fd %d (pipe:", pipe_fds[0]);
+    char *text = NULL;
+    for (int attempt = 0; attempt < 200; attempt++) {
+        free(text);
+        text = NULL;
+        size_t size = 0;
+        FILE *out = open_memstream(&text, &size);
+        assert_non_null(out);
+        char error[256];
+        int rc = stacks_kernel_view(getpid(), out, error, sizeof error);
+        fclose(out);
+        assert_int_equal(rc, 0);
+        /* Until then it may still be on its way in, or just preempted there (state R). */
+        snprintf(expected_line, sizeof expected_line, "thread %d \"blocked reader\" state S, ",
+                 (int)reader.tid);
+        if (reader.started && strstr(text, expected_line) != NULL &&
+            strstr(text, expected_call) != NULL)
+            break;
+        usleep(10 * 1000);
+    }
+    if (strstr(text, expected_line) == NULL || strstr(text, expected_call) == NULL)
+        fail_msg("no line for the blocked thread in:\n%s", text);
+    char header[96];
+    snprintf(header, sizeof header, "# kernel view of process %d ", (int)getpid());
+    assert_true(strncmp(text, header, strlen(header)) == 0);
+    free(text);
+    assert_int_equal(write(pipe_fds[1], "x", 1), 1);
+    void *result;
+    assert_int_equal(pthread_join(thread, &result), 0);
+    assert_int_equal((intptr_t)result, 1);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+}
+
+static void the_kernel_view_of_a_missing_process_is_an_error(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    char error[256] = "";
+    /* Above the largest pid the kernel hands out (2^22). */
+    assert_int_equal(stacks_kernel_view(5000000, out, error, sizeof error), -1);
+    fclose(out);
+    assert_non_null(strstr(error, "/proc/5000000/task: cannot read"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spinning_threads_come_first_in_the_order_given),
         cmocka_unit_test(output_without_stacks_is_all_messages),
         cmocka_unit_test(the_stack_of_a_sleeping_child_is_captured),
+        cmocka_unit_test(the_kernel_view_shows_a_thread_blocked_in_read),
+        cmocka_unit_test(the_kernel_view_of_a_missing_process_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
