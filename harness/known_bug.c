@@ -29,7 +29,11 @@ static case_judgement judge_known_bug(const scenario_known_bug *bug,
             first_reproduction = false;
         }
     }
-    if (judgement.reproduced == 0) {
+    if (judgement.reproduced == 0 && bug->intermittent) {
+        judgement.outcome = CASE_OUTCOME_AS_EXPECTED;
+        snprintf(judgement.message, sizeof judgement.message,
+                 "intermittent known bug %s not seen (0 of %zu)", bug->id, count);
+    } else if (judgement.reproduced == 0) {
         judgement.outcome = CASE_OUTCOME_UNEXPECTED;
         snprintf(judgement.message, sizeof judgement.message,
                  "known bug %s no longer reproduces (0 of %zu)", bug->id, count);
@@ -129,7 +133,9 @@ void known_bug_describe_expectation(const scenario_settings *settings, char *out
         describe_expected(settings, out, out_size);
         return;
     }
-    int used = snprintf(out, out_size, "known bug %s:", settings->known_bug.id);
+    int used = snprintf(out, out_size, "%sknown bug %s:",
+                        settings->known_bug.intermittent ? "intermittent " : "",
+                        settings->known_bug.id);
     bool first = true;
     for (int verdict = 0; verdict < SCENARIO_VERDICT_COUNT; verdict++) {
         if (!settings->known_bug.verdicts[verdict])

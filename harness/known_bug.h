@@ -12,7 +12,9 @@
  *   - else is KNOWN, "known bug ID reproduced k of n", when k >= 1 repetitions gave a
  *     verdict in V (the others passed: a bug that reproduces sometimes is still there);
  *   - else (k == 0) is UNEXPECTED, "known bug ID no longer reproduces (0 of n)", so a fix
- *     is noticed and the declaration removed.
+ *     is noticed and the declaration removed; but a bug declared intermittent (it shows
+ *     in a few repetitions of many) is then AS EXPECTED, "intermittent known bug ID not
+ *     seen (0 of n)": its fix must be noticed by a case that reproduces it every time.
  * - No repetition at all is UNEXPECTED: nothing was shown.
  */
 #ifndef HARNESS_KNOWN_BUG_H
@@ -44,8 +46,8 @@ typedef struct case_judgement {
 case_judgement known_bug_judge_case(const scenario_settings *settings,
                                     const scenario_verdict *verdicts, size_t repetition_count);
 
-/* What the case expects, for people: "PASS", "STALL or PASS", or "known bug ID: SPIN or
- * STALL". */
+/* What the case expects, for people: "PASS", "STALL or PASS", "known bug ID: SPIN or
+ * STALL", or "intermittent known bug ID: STALL". */
 void known_bug_describe_expectation(const scenario_settings *settings, char *out, size_t out_size);
 
 /* "as expected", "unexpected", "KNOWN" */

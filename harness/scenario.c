@@ -132,6 +132,8 @@ static const field fields[] = {
     {"known_bug", "url", "known_bug.url", FIELD_TEXT, 0, 0, false, AT(known_bug.url)},
     {"known_bug", "verdicts", "known_bug.verdicts", FIELD_VERDICT_LIST, 0, 0, false,
      AT(known_bug.verdicts)},
+    {"known_bug", "intermittent", "known_bug.intermittent", FIELD_BOOLEAN, 0, 0, false,
+     AT(known_bug.intermittent)},
     {"fault", "kind", "fault.kind", FIELD_FAULT_KIND, 0, 0, false, AT(fault.kind)},
     {"fault", "after", "fault.after", FIELD_DURATION, 0, HOUR_MS, false, AT(fault.after_ms)},
     {"fault", "duration", "fault.duration", FIELD_DURATION, 1, HOUR_MS, false,

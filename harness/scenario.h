@@ -143,6 +143,9 @@ typedef struct scenario_known_bug {
     char *id;
     char *url;                             /* NULL when there is no upstream issue yet */
     bool verdicts[SCENARIO_VERDICT_COUNT]; /* the verdicts the bug produces */
+    /* Shows in some repetitions only, at a rate too low for any affordable count to be
+     * sure of it: a case where it never showed is as expected, not "no longer reproduces". */
+    bool intermittent;
 } scenario_known_bug;
 
 typedef struct scenario_fault {

@@ -51,6 +51,36 @@ static void a_known_bug_that_never_reproduces_fails(void **state)
                         "known bug valkey-9.1.2-large-reply no longer reproduces (0 of 3)");
 }
 
+static void an_intermittent_known_bug_is_known_when_seen_and_as_expected_when_not(void **state)
+{
+    (void)state;
+    scenario_settings settings = known_spin_or_stall_bug();
+    settings.known_bug.intermittent = true;
+    scenario_verdict seen[] = {PASS, STALL, PASS};
+    case_judgement judgement = known_bug_judge_case(&settings, seen, 3);
+    assert_int_equal(judgement.outcome, CASE_OUTCOME_KNOWN);
+    assert_int_equal(judgement.verdict, STALL);
+    assert_string_equal(judgement.message, "known bug valkey-9.1.2-large-reply reproduced 1 of 3");
+
+    scenario_verdict not_seen[] = {PASS, PASS};
+    judgement = known_bug_judge_case(&settings, not_seen, 2);
+    assert_int_equal(judgement.outcome, CASE_OUTCOME_AS_EXPECTED);
+    assert_int_equal(judgement.verdict, PASS);
+    assert_int_equal(judgement.reproduced, 0);
+    assert_string_equal(judgement.message,
+                        "intermittent known bug valkey-9.1.2-large-reply not seen (0 of 2)");
+
+    /* Intermittent does not widen what the bug may produce. */
+    scenario_verdict crash[] = {PASS, CRASH};
+    judgement = known_bug_judge_case(&settings, crash, 2);
+    assert_int_equal(judgement.outcome, CASE_OUTCOME_UNEXPECTED);
+    assert_int_equal(judgement.verdict, CRASH);
+
+    char text[128];
+    known_bug_describe_expectation(&settings, text, sizeof text);
+    assert_string_equal(text, "intermittent known bug valkey-9.1.2-large-reply: SPIN or STALL");
+}
+
 static void a_failure_the_known_bug_does_not_produce_is_unexpected(void **state)
 {
     (void)state;
@@ -159,6 +189,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_known_bug_that_reproduces_sometimes_is_known_with_its_count),
         cmocka_unit_test(a_known_bug_that_never_reproduces_fails),
+        cmocka_unit_test(an_intermittent_known_bug_is_known_when_seen_and_as_expected_when_not),
         cmocka_unit_test(a_failure_the_known_bug_does_not_produce_is_unexpected),
         cmocka_unit_test(an_expectation_holds_only_when_every_repetition_meets_it),
         cmocka_unit_test(a_pass_expectation_fails_on_any_failure),

@@ -340,6 +340,9 @@ static void overrides_give_matching_cases_their_own_expectation(void **state)
         assert_null(s->known_bug.url);
         assert_true(s->known_bug.verdicts[SCENARIO_VERDICT_STALL]);
     }
+    assert_false(fixture->cases[1].settings.known_bug.intermittent);
+    assert_true(fixture->cases[2].settings.known_bug.intermittent);
+    assert_false(fixture->cases[3].settings.known_bug.intermittent);
     /* The second rule matches only io_threads=4 and comes later, so it wins there. */
     assert_int_equal(fixture->cases[1].settings.repetitions, 1);
     assert_int_equal(fixture->cases[3].settings.repetitions, 6);
