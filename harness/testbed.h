@@ -24,6 +24,8 @@
 /* TEST-NET-1 (RFC 5737): reserved for documentation, routed nowhere. */
 #define TESTBED_ADDRESS "192.0.2.1"
 #define TESTBED_PREFIX_LENGTH 24
+/* The test bed netdev's MTU: rxe then runs at its largest path MTU, 4096 bytes. */
+#define TESTBED_NETDEV_MTU "9000"
 
 typedef struct testbed {
     testbed_choice choice;

@@ -57,12 +57,15 @@ err=$(port_by_name testbed.stderr) || report_failure "no stderr port"
 exec 1>"$out" 2>"$err" </dev/null
 
 # shellcheck source=/dev/null
-. "$run_dir/config"   # TESTBED_ADDRESS, TESTBED_PREFIX, TESTBED_NETDEV, TESTBED_RDMA_DEVICE
+. "$run_dir/config"   # TESTBED_ADDRESS, TESTBED_PREFIX, TESTBED_NETDEV, TESTBED_NETDEV_MTU, TESTBED_RDMA_DEVICE
 
 ip link set lo up
 modprobe dummy || report_failure "cannot load the dummy netdev module"
 ip link add "$TESTBED_NETDEV" type dummy || report_failure "cannot create $TESTBED_NETDEV"
 ip addr add "$TESTBED_ADDRESS/$TESTBED_PREFIX" dev "$TESTBED_NETDEV"
+# A jumbo MTU lets rxe use its largest path MTU, 4096 (1024 under the default 1500).
+ip link set "$TESTBED_NETDEV" mtu "$TESTBED_NETDEV_MTU" ||
+    report_failure "cannot set the MTU of $TESTBED_NETDEV"
 ip link set "$TESTBED_NETDEV" up
 modprobe rdma_rxe || report_failure "cannot load rdma_rxe"
 modprobe rdma_ucm || report_failure "cannot load rdma_ucm"
