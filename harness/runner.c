@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu_pin.h"
 #include "known_bug.h"
 #include "link_control.h"
 #include "load_engine.h"
@@ -875,7 +876,18 @@ static void check_reconnect(case_context *context, const load_engine_params *loa
 static int run_watched(case_context *context, const load_engine_params *params)
 {
     char error[512];
+    /* The load's threads inherit this thread's mask while they are created. */
+    uint64_t client_cpu = context->one_case->settings.client.cpu;
+    cpu_pin pin;
+    if (cpu_pin_enter(&pin, client_cpu == SCENARIO_CPU_ANY ? CPU_PIN_NONE : (int)client_cpu,
+                      error, sizeof error) != 0) {
+        snprintf(context->environment_error, sizeof context->environment_error,
+                 "%s: client.cpu: %s", context->one_case->name, error);
+        context->environment_failure = true;
+        return -1;
+    }
     load_engine *engine = load_engine_start(params, error, sizeof error);
+    cpu_pin_leave(&pin);
     if (!engine) {
         snprintf(context->environment_error, sizeof context->environment_error,
                  "%s: cannot start the load: %s", context->one_case->name, error);
@@ -1072,7 +1084,8 @@ static bool same_server_settings(const scenario_server *a, const scenario_server
 {
     if (a->io_threads != b->io_threads ||
         a->io_threads_always_active != b->io_threads_always_active ||
-        a->rdma_rx_size != b->rdma_rx_size || a->extra_config_count != b->extra_config_count)
+        a->rdma_rx_size != b->rdma_rx_size || a->cpu != b->cpu ||
+        a->extra_config_count != b->extra_config_count)
         return false;
     for (size_t i = 0; i < a->extra_config_count; i++) {
         if (strcmp(a->extra_config[i].name, b->extra_config[i].name) != 0 ||
@@ -1149,6 +1162,8 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
         .working_dir = "/tmp",
         .log_file = context->log_path,
         .cpu_limit_percent = context->options->server_cpu_limit_percent,
+        .pinned = settings->server.cpu != SCENARIO_CPU_ANY,
+        .cpu = settings->server.cpu != SCENARIO_CPU_ANY ? (int)settings->server.cpu : 0,
     };
     for (size_t i = 0; i < settings->server.extra_config_count && i < SERVER_COMMAND_MAX_EXTRA;
          i++) {

@@ -92,6 +92,7 @@ static const field fields[] = {
     {"server", "extra_config", "server.extra_config", FIELD_EXTRA_CONFIG, 0, 0, false, 0},
     {"server", "fresh_per_case", "server.fresh_per_case", FIELD_BOOLEAN, 0, 0, false,
      AT(server.fresh_per_case)},
+    {"server", "cpu", "server.cpu", FIELD_INTEGER, 0, 1023, true, AT(server.cpu)},
     {"client", "transport", "client.transport", FIELD_TRANSPORT, 0, 0, true, AT(client.transport)},
     {"client", "connections", "client.connections", FIELD_INTEGER, 1, 10000, true,
      AT(client.connections)},
@@ -110,6 +111,7 @@ static const field fields[] = {
      AT(client.duration_ms)},
     {"client", "rate", "client.rate", FIELD_INTEGER, 1, 1000000000, true, AT(client.rate)},
     {"client", "verify", "client.verify", FIELD_BOOLEAN, 0, 0, true, AT(client.verify)},
+    {"client", "cpu", "client.cpu", FIELD_INTEGER, 0, 1023, true, AT(client.cpu)},
     {"client", "rx_buffer", "client.rx_buffer", FIELD_SIZE, 4 * KIB, GIB, true,
      AT(client.rx_buffer)},
     {"client", "disconnects_expected", "client.disconnects_expected", FIELD_BOOLEAN, 0, 0, false,
@@ -1249,6 +1251,8 @@ static void settings_defaults(scenario_settings *settings)
 {
     memset(settings, 0, sizeof *settings);
     settings->server.io_threads = 1;
+    settings->server.cpu = SCENARIO_CPU_ANY;
+    settings->client.cpu = SCENARIO_CPU_ANY;
     settings->server.fresh_per_case = true;
     settings->client.transport = SCENARIO_TRANSPORT_RDMA;
     settings->client.connections = DEFAULT_CONNECTIONS;

@@ -86,6 +86,9 @@ typedef struct scenario_config_entry {
     char *value; /* passed as its own argv entry */
 } scenario_config_entry;
 
+/* server.cpu and client.cpu when not given: the scheduler's choice. */
+#define SCENARIO_CPU_ANY UINT64_MAX
+
 typedef struct scenario_server {
     uint64_t io_threads;
     bool io_threads_always_active;
@@ -93,6 +96,7 @@ typedef struct scenario_server {
     scenario_config_entry *extra_config;
     size_t extra_config_count;
     bool fresh_per_case;
+    uint64_t cpu; /* the one CPU every server thread runs on; SCENARIO_CPU_ANY: any */
 } scenario_server;
 
 typedef struct scenario_client {
@@ -111,6 +115,7 @@ typedef struct scenario_client {
     uint64_t rate;        /* requests per second over all connections; 0 = unlimited */
     bool verify;
     uint64_t rx_buffer; /* bytes: the client's RDMA receive buffer */
+    uint64_t cpu;       /* the one CPU every load thread runs on; SCENARIO_CPU_ANY: any */
     /* The server may drop our connections (CLIENT KILL): reconnect instead of failing. */
     bool disconnects_expected;
     uint64_t idle_before_load_ms; /* 0: the load starts as soon as all are connected */

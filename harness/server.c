@@ -1,5 +1,6 @@
 #include "server.h"
 #include "cpu_limit.h"
+#include "cpu_pin.h"
 #include "monotonic_clock.h"
 
 #include <fcntl.h>
@@ -33,7 +34,16 @@ int server_start(server *running, const server_settings *settings, char *error, 
     process_io io = PROCESS_IO_INHERIT;
     io.stdout_fd = output_fd;
     io.stderr_fd = output_fd;
+    /* Pinned from its first instruction: the server inherits the mask of this thread. */
+    cpu_pin pin;
+    if (cpu_pin_enter(&pin, settings->pinned ? settings->cpu : CPU_PIN_NONE, error, error_size) !=
+        0) {
+        if (output_fd >= 0)
+            close(output_fd);
+        return -1;
+    }
     int rc = process_spawn(&running->process, command.argv, NULL, io, error, error_size);
+    cpu_pin_leave(&pin);
     if (output_fd >= 0)
         close(output_fd);
     if (rc == 0 && settings->cpu_limit_percent > 0 &&

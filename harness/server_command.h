@@ -33,6 +33,9 @@ typedef struct server_settings {
     int extra_count;
     /* Not part of the command: a CPU limit in percent of one CPU (cpu_limit.h); 0: none. */
     int cpu_limit_percent;
+    /* Not part of the command: the one CPU every thread of the server runs on (cpu_pin.h). */
+    bool pinned;
+    int cpu;
 } server_settings;
 
 typedef struct server_command {

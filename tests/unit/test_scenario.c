@@ -66,6 +66,8 @@ static void a_minimal_file_gets_every_default(void **state)
     assert_int_equal(s->server.rdma_rx_size, 0);
     assert_int_equal(s->server.extra_config_count, 0);
     assert_true(s->server.fresh_per_case);
+    assert_true(s->server.cpu == SCENARIO_CPU_ANY);
+    assert_true(s->client.cpu == SCENARIO_CPU_ANY);
     assert_int_equal(s->client.transport, SCENARIO_TRANSPORT_RDMA);
     assert_int_equal(s->client.connections, 4);
     assert_int_equal(s->client.threads, 1);
@@ -124,6 +126,8 @@ static void every_field_is_read_with_its_unit(void **state)
     assert_string_equal(s->server.extra_config[1].name, "busy-reply-threshold");
     assert_string_equal(s->server.extra_config[1].value, "60000");
     assert_false(s->server.fresh_per_case);
+    assert_int_equal(s->server.cpu, 0);
+    assert_int_equal(s->client.cpu, 1);
     assert_int_equal(s->client.transport, SCENARIO_TRANSPORT_TCP);
     assert_int_equal(s->client.connections, 16);
     assert_int_equal(s->client.threads, 4);
@@ -432,7 +436,7 @@ typedef struct bad_file {
 static const bad_file bad_files[] = {
     {"unknown-server-field.yaml", SCENARIO_ERROR_INVALID,
      "3:3: unknown field 'io_thread' in server (known: io_threads, io_threads_always_active, "
-     "rdma_rx_size, extra_config, fresh_per_case)"},
+     "rdma_rx_size, extra_config, fresh_per_case, cpu)"},
     {"unknown-top-level-field.yaml", SCENARIO_ERROR_INVALID,
      "2:1: unknown top-level field 'clients' (known: name, description, server, client, "
      "watchdog, expect, known_bug, repetitions, fault, churn, client_kill, matrix, overrides)"},
@@ -440,6 +444,8 @@ static const bad_file bad_files[] = {
      "2:16: client.connections must be a whole number, got 'four'"},
     {"integer-quoted.yaml", SCENARIO_ERROR_INVALID,
      "2:15: server.io_threads must be a whole number, got the quoted string '2'"},
+    {"client-cpu-too-large.yaml", SCENARIO_ERROR_INVALID,
+     "2:8: client.cpu must be between 0 and 1023, got 1024"},
     {"io-threads-zero.yaml", SCENARIO_ERROR_INVALID,
      "2:15: server.io_threads must be between 1 and 256, got 0"},
     {"rdma-rx-size-too-small.yaml", SCENARIO_ERROR_INVALID,
