@@ -50,6 +50,10 @@
  * reach it (the server's buffer takes them as fast as they come: 250 connections with 512
  * GETs each is about 5 MiB); large ones take turns. */
 #define THREAD_OUTPUT_BUDGET_BYTES ((size_t)32 << 20)
+/* A SET value larger than this is not encoded whole: its header is queued, and the value
+ * is made from its pattern a piece of at most this size at a time as the wire takes it,
+ * so two connections SETting 10 MB hold about 2 MiB of output, not 20 MB. */
+#define STREAM_VALUE_PIECE_BYTES OUTPUT_BUDGET_BYTES
 /* An output buffer that grew past this for a large request is given back once drained,
  * so a connection does not keep 16 MiB for the rest of the run. */
 #define OUTPUT_KEEP_BYTES ((size_t)2 << 20)
@@ -114,6 +118,13 @@ typedef struct load_connection {
     atomic_bool kill_requested;         /* set by the churn schedule, taken by the owner */
     transport_counters earlier_wires;   /* counters of the wires it had before this one */
     bool output_budget_reached;         /* issue_requests stopped at OUTPUT_BUDGET_BYTES */
+    /* A large SET value still to be made and written after the output (see
+     * STREAM_VALUE_PIECE_BYTES); no request is queued behind it until it is all out. */
+    struct {
+        bool active;
+        uint64_t seed;
+        size_t offset, length;
+    } stream;
     load_connection_result result;      /* private to the thread */
     load_connection_progress published; /* under engine->lock */
 } load_connection;
@@ -303,6 +314,7 @@ static void connection_discard_output(load_connection *connection)
             (int64_t)resp_buffer_pending(&connection->output);
     }
     resp_buffer_free(&connection->output);
+    connection->stream.active = false;
 }
 
 /* Releases the wire and the buffers; the counters are kept for the results. */
@@ -413,6 +425,8 @@ static void connection_open_wire(load_connection *connection)
         .host = connection->wire_host,
         .port = engine->params.port,
         .rdma_rx_bytes = engine->params.rdma_rx_bytes,
+        /* A SET carries the value plus a few dozen bytes of key and framing. */
+        .largest_write = load_value_size_largest(&engine->params.value_sizes),
         .connect_timeout_ms = engine->params.connect_timeout_ms,
         .owner = connection,
     };
@@ -669,7 +683,18 @@ static int queue_request(load_connection *connection, load_operation operation, 
     size_t key_length = strlen(key);
     size_t before = connection->output.end;
     bool queued = false;
-    if (operation == LOAD_OPERATION_SET) {
+    if (operation == LOAD_OPERATION_SET && value_size > STREAM_VALUE_PIECE_BYTES) {
+        queued = resp_buffer_append_array_header(&connection->output, 3) == 0 &&
+                 resp_buffer_append_bulk(&connection->output, "SET", 3) == 0 &&
+                 resp_buffer_append_bulk(&connection->output, key, key_length) == 0 &&
+                 resp_buffer_append_bulk_header(&connection->output, value_size) == 0;
+        if (queued) {
+            connection->stream.active = true;
+            connection->stream.seed = value_pattern_seed(key, key_length);
+            connection->stream.offset = 0;
+            connection->stream.length = value_size;
+        }
+    } else if (operation == LOAD_OPERATION_SET) {
         char *room = NULL;
         queued = resp_buffer_append_array_header(&connection->output, 3) == 0 &&
                  resp_buffer_append_bulk(&connection->output, "SET", 3) == 0 &&
@@ -711,6 +736,9 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
     const load_engine_params *params = &engine->params;
     connection->output_budget_reached = false;
     while (connection->pending_count < (size_t)params->pipeline_depth) {
+        if (connection->stream.active) {
+            return 0; /* the next request goes behind the value still being made */
+        }
         if (resp_buffer_pending(&connection->output) >= OUTPUT_BUDGET_BYTES) {
             connection->output_budget_reached = true;
             return 0;
@@ -751,10 +779,45 @@ static int issue_requests(load_connection *connection, int64_t now_ns)
     return 0;
 }
 
+/* The next piece of the value being streamed, and its CRLF after the last one. 0, or -1
+ * when out of memory (the connection has then failed). */
+static int make_stream_piece(load_connection *connection)
+{
+    size_t left = connection->stream.length - connection->stream.offset;
+    size_t piece = left < STREAM_VALUE_PIECE_BYTES ? left : STREAM_VALUE_PIECE_BYTES;
+    bool last = piece == left;
+    char *room = resp_buffer_append_space(&connection->output, piece + (last ? 2 : 0));
+    if (room == NULL) {
+        connection_fail(connection, LOAD_ERROR_TRANSPORT,
+                        "out of memory making a %zu-byte piece of a value", piece);
+        return -1;
+    }
+    value_pattern_fill_at(connection->stream.seed, connection->stream.offset, room, piece);
+    connection->stream.offset += piece;
+    if (last) {
+        room[piece] = '\r';
+        room[piece + 1] = '\n';
+        connection->stream.active = false;
+    }
+    connection->thread->pending_output_bytes += (int64_t)(piece + (last ? 2 : 0));
+    if (resp_buffer_pending(&connection->output) > connection->result.peak_output_bytes) {
+        connection->result.peak_output_bytes = resp_buffer_pending(&connection->output);
+    }
+    return 0;
+}
+
 static int flush_output(load_connection *connection, int64_t now_ns)
 {
     const transport *wire_type = connection->wire_type;
-    while (resp_buffer_pending(&connection->output) > 0) {
+    for (;;) {
+        if (resp_buffer_pending(&connection->output) == 0) {
+            if (!connection->stream.active) {
+                break;
+            }
+            if (make_stream_piece(connection) != 0) {
+                return -1;
+            }
+        }
         ssize_t written =
             wire_type->write(connection->wire, resp_buffer_pending_data(&connection->output),
                              resp_buffer_pending(&connection->output));

@@ -776,6 +776,25 @@ char *resp_buffer_append_bulk_space(resp_buffer *buffer, size_t length)
     return room;
 }
 
+int resp_buffer_append_bulk_header(resp_buffer *buffer, size_t length)
+{
+    if (reserve(buffer, header_size(length)) != 0) {
+        return -1;
+    }
+    buffer->end += write_header(buffer->data + buffer->end, '$', length);
+    return 0;
+}
+
+char *resp_buffer_append_space(resp_buffer *buffer, size_t length)
+{
+    if (reserve(buffer, length) != 0) {
+        return NULL;
+    }
+    char *room = buffer->data + buffer->end;
+    buffer->end += length;
+    return room;
+}
+
 int resp_buffer_append_bulk(resp_buffer *buffer, const void *data, size_t length)
 {
     char *room = resp_buffer_append_bulk_space(buffer, length);

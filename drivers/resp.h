@@ -144,5 +144,11 @@ int resp_buffer_append_bulk(resp_buffer *buffer, const void *data, size_t length
  * that room for the caller to fill in place (no intermediate copy of a large value).
  * NULL when out of memory. */
 char *resp_buffer_append_bulk_space(resp_buffer *buffer, size_t length);
+/* Only the header of a bulk string of length bytes ("$length\r\n"): the caller appends
+ * the bytes and the trailing CRLF later, in pieces (a value streamed as it is made). */
+int resp_buffer_append_bulk_header(resp_buffer *buffer, size_t length);
+/* length bytes of room at the end, for the caller to fill in place. NULL when out of
+ * memory. */
+char *resp_buffer_append_space(resp_buffer *buffer, size_t length);
 
 #endif

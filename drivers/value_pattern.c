@@ -43,17 +43,32 @@ uint8_t value_pattern_byte(uint64_t seed, size_t offset)
 
 void value_pattern_fill(uint64_t seed, char *out, size_t length)
 {
+    value_pattern_fill_at(seed, 0, out, length);
+}
+
+void value_pattern_fill_at(uint64_t seed, size_t start, char *out, size_t length)
+{
+    /* Up to the first word boundary byte by byte; from there on out[] is word-aligned
+     * with the pattern, as for a fill from 0. */
+    size_t lead = (BYTES_PER_WORD - start % BYTES_PER_WORD) % BYTES_PER_WORD;
+    if (lead > length)
+        lead = length;
+    for (size_t i = 0; i < lead; i++)
+        out[i] = (char)value_pattern_byte(seed, start + i);
+    out += lead;
+    length -= lead;
+    start += lead;
     size_t offset = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* The bytes of a word, lowest first, are its little-endian layout: whole words go
      * out in one store each (the byte loop below was a sixth of a SET's CPU). */
     for (; length - offset >= BYTES_PER_WORD; offset += BYTES_PER_WORD) {
-        uint64_t word = pattern_word(seed, offset / BYTES_PER_WORD);
+        uint64_t word = pattern_word(seed, (start + offset) / BYTES_PER_WORD);
         memcpy(out + offset, &word, BYTES_PER_WORD);
     }
 #endif
     for (; offset < length; offset += BYTES_PER_WORD) {
-        uint64_t word = pattern_word(seed, offset / BYTES_PER_WORD);
+        uint64_t word = pattern_word(seed, (start + offset) / BYTES_PER_WORD);
         size_t count = length - offset < BYTES_PER_WORD ? length - offset : BYTES_PER_WORD;
         for (size_t i = 0; i < count; i++) {
             out[offset + i] = (char)(uint8_t)(word >> (8 * i));

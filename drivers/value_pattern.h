@@ -21,6 +21,8 @@ uint64_t value_pattern_seed(const char *key, size_t key_length);
 uint8_t value_pattern_byte(uint64_t seed, size_t offset);
 /* Writes bytes [0, length) of the pattern. */
 void value_pattern_fill(uint64_t seed, char *out, size_t length);
+/* Writes bytes [offset, offset + length) of the pattern: a value made piece by piece. */
+void value_pattern_fill_at(uint64_t seed, size_t offset, char *out, size_t length);
 /* The offset of the first byte of data that differs from the pattern, or -1 when all
  * length bytes match. */
 int64_t value_pattern_first_mismatch(uint64_t seed, const char *data, size_t length);

@@ -268,6 +268,33 @@ static void test_a_deep_pipeline_of_large_values_holds_at_most_a_megabyte_of_out
     assert_in_range(peak, 256 * 1024, (1 << 20) + 256 * 1024 + 64);
 }
 
+/* Values above a megabyte are made piece by piece as the wire takes them: the fake server
+ * stores what arrived, the GETs verify every byte against the pattern, and the output
+ * never held more than one piece (not the whole 5 MB value). */
+static void test_a_large_value_is_streamed_and_still_verifies(void **state)
+{
+    engine_fixture *fixture = *state;
+    static const size_t sizes[] = {5 * 1000 * 1000 + 3, 3 * 1024 * 1024};
+    fake_server_behaviour behaviour = fake_server_well_behaved();
+    behaviour.largest_write = 300 * 1000; /* pieces and wire writes do not line up */
+    misbehave(&behaviour);
+    fixture->params.value_sizes = (value_size_spec){.sizes = sizes, .size_count = 2};
+    fixture->params.connections = 2;
+    fixture->params.pipeline_depth = 4;
+    fixture->params.request_limit = 40;
+    fixture->params.key_space = 3;
+    fixture->params.verify = true;
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 40);
+    assert_true(results->verified_gets > 0);
+    for (size_t i = 0; i < results->connection_count; i++) {
+        uint64_t peak = results->connections[i].peak_output_bytes;
+        /* One piece (1 MiB) and its CRLF, or a header: never a whole value. */
+        assert_in_range(peak, 1, (1 << 20) + 2);
+    }
+}
+
 static void test_corrupted_value_fails_the_connection_naming_key_and_offset(void **state)
 {
     engine_fixture *fixture = *state;
@@ -549,6 +576,7 @@ int main(void)
         ENGINE_TEST(test_connections_are_opened_a_few_at_a_time_and_all_take_part),
         ENGINE_TEST(test_value_sizes_from_a_list_survive_tiny_reads_and_writes),
         ENGINE_TEST(test_a_deep_pipeline_of_large_values_holds_at_most_a_megabyte_of_output),
+        ENGINE_TEST(test_a_large_value_is_streamed_and_still_verifies),
         ENGINE_TEST(test_corrupted_value_fails_the_connection_naming_key_and_offset),
         ENGINE_TEST(test_nil_for_an_acknowledged_key_is_a_verify_error),
         ENGINE_TEST(test_error_replies_are_counted_without_ending_the_connection),

@@ -41,6 +41,26 @@ static void test_pattern_is_a_function_of_the_key_alone(void **state)
     assert_memory_not_equal(other, long_value, sizeof(other));
 }
 
+/* Every start and length around the 8-byte words: a piece is that slice of the whole. */
+static void test_a_piece_made_at_any_offset_is_that_slice_of_the_value(void **state)
+{
+    (void)state;
+    char whole[64];
+    uint64_t seed = value_pattern_seed("key:7", 5);
+    value_pattern_fill(seed, whole, sizeof(whole));
+    for (size_t start = 0; start < 24; start++) {
+        for (size_t length = 0; start + length <= sizeof(whole); length++) {
+            char piece[64];
+            memset(piece, 0, sizeof(piece));
+            value_pattern_fill_at(seed, start, piece, length);
+            assert_memory_equal(piece, whole + start, length);
+            /* Nothing past the piece is touched. */
+            if (length < sizeof(piece))
+                assert_int_equal(piece[length], 0);
+        }
+    }
+}
+
 static void test_intact_value_verifies(void **state)
 {
     (void)state;
@@ -311,6 +331,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pattern_is_a_function_of_the_key_alone),
+        cmocka_unit_test(test_a_piece_made_at_any_offset_is_that_slice_of_the_value),
         cmocka_unit_test(test_intact_value_verifies),
         cmocka_unit_test(test_corruption_is_found_at_its_exact_offset),
         cmocka_unit_test(test_value_of_another_key_is_caught),
