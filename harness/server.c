@@ -36,8 +36,10 @@ int server_start(server *running, const server_settings *settings, char *error, 
     io.stderr_fd = output_fd;
     /* Pinned from its first instruction: the server inherits the mask of this thread. */
     cpu_pin pin;
-    if (cpu_pin_enter(&pin, settings->pinned ? settings->cpu : CPU_PIN_NONE, error, error_size) !=
-        0) {
+    char pin_error[256];
+    if (cpu_pin_enter(&pin, settings->pinned ? settings->cpu : CPU_PIN_NONE, pin_error,
+                      sizeof pin_error) != 0) {
+        snprintf(error, error_size, "server.cpu: %s", pin_error);
         if (output_fd >= 0)
             close(output_fd);
         return -1;
