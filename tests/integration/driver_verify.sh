@@ -19,22 +19,45 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/server_lib.sh"
 
 failures=0
+# valkey-load bounds its own waits (connect 20 s, stall 60 s); this bounds valkey-load, so
+# that a wait it fails to bound is a named failure with the server's thread states, not a
+# silent ctest time-out (one clean-clone CI run of session 5 timed out here after 1,200 s
+# with no line printed). Each check prints its time.
+LOAD_BOUND_S=${DRIVER_VERIFY_LOAD_BOUND_S:-300}
+thread_states() { # PID: each thread's name, scheduler state and wait channel
+    local task
+    for task in /proc/"$1"/task/*; do
+        echo "  thread $(cat "$task/comm" 2>/dev/null) state $(awk '{print $3}' "$task/stat" 2>/dev/null)" \
+            "wchan $(cat "$task/wchan" 2>/dev/null)"
+    done
+}
+run_bounded() { # OUTPUT_FILE ARGS...: valkey-load under timeout(1), its status in $status
+    local out=$1
+    shift
+    # timeout(1) execs it: no polling loop to take CPU from the emulated test bed.
+    timeout -k 5 "$LOAD_BOUND_S" "$load" "$@" > "$out" 2>&1
+    status=$?
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+        echo "valkey-load did not end within ${LOAD_BOUND_S} s (stopped); the server's threads:" >> "$out"
+        thread_states "$server_process" >> "$out"
+    fi
+}
 check() { # NAME EXPECTED_VERIFIED ARGS...
     local name=$1 expected=$2
     shift 2
-    local output status
+    local output status started=$SECONDS
     # Connecting is bounded at 20 s, as under the harness's watchdog: what is under test
     # here is the data, and on a busy emulated host a handshake took over the default 5 s.
-    output=$("$load" --json --connect-timeout 20000 "$@" 2>&1)
-    status=$?
+    run_bounded "$server_dir/load.out" --json --connect-timeout 20000 "$@"
+    output=$(cat "$server_dir/load.out")
     local verified
     verified=$(printf '%s' "$output" | sed -n 's/.*"verified_gets": *\([0-9]*\).*/\1/p' | head -1)
     if [ "$status" -ne 0 ] || [ "${verified:-x}" != "$expected" ]; then
-        echo "FAIL: $name: exit $status, verified ${verified:-none} of $expected"
-        printf '%s\n' "$output" | grep -E '"error"|valkey-load' | head -5
+        echo "FAIL: $name: exit $status, verified ${verified:-none} of $expected ($((SECONDS - started)) s)"
+        printf '%s\n' "$output" | grep -E '"error"|valkey-load|^the server|^  thread' | head -60
         failures=$((failures + 1))
     else
-        echo "ok: $name: $expected verified"
+        echo "ok: $name: $expected verified ($((SECONDS - started)) s)"
     fi
 }
 
@@ -77,7 +100,7 @@ done
 # Not forced active, the IO threads must still have done reads and writes: otherwise
 # this would be an io-threads 1 run under another name.
 if [ "$io_threads" -gt 1 ]; then
-    stats=$("$VALKEY_CLI" -h 127.0.0.1 -p "$server_port" INFO stats 2>&1)
+    stats=$(timeout -k 2 10 "$VALKEY_CLI" -h 127.0.0.1 -p "$server_port" INFO stats 2>&1)
     reads=$(sed -n 's/^io_threaded_reads_processed:\([0-9]*\).*/\1/p' <<<"$stats")
     writes=$(sed -n 's/^io_threaded_writes_processed:\([0-9]*\).*/\1/p' <<<"$stats")
     if [ "${reads:-0}" -gt 0 ] && [ "${writes:-0}" -gt 0 ]; then
