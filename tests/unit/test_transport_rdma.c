@@ -396,25 +396,14 @@ static void a_write_larger_than_the_send_ring_waits_for_its_completion(void **st
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
 }
 
-/* A caller that will write values of 256 KiB and more gets a 2 MiB ring: a 1 MB value
- * leaves in two writes of half the server's 1 MiB window each, not in sixteen. */
-static void large_values_get_a_larger_ring_and_larger_writes(void **state)
+/* Large values keep the 256 KiB ring for now (transport_rdma.c says why): a 1 MB value
+ * still leaves in writes of a quarter of it. */
+static void large_values_keep_the_small_ring_for_now(void **state)
 {
     fixture *f = *state;
     open_connection_writing(f, 0, 1000000);
     reach_established(f);
-    assert_int_equal(fake.registered_length[2], 2 << 20);
-    server_registers(1 << 20);
-    pump(f);
-    assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
-    static char value[3 << 20];
-    memset(value, 'v', sizeof(value));
-    /* A quarter of the ring per write; the server's window (1 MiB) bounds the total. */
-    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 1 << 20);
-    assert_int_equal(fake.send_count, 1 + 2);
-    assert_int_equal(fake.sends[1].imm_host_order, 512 << 10);
-    assert_int_equal(fake.sends[2].imm_host_order, 512 << 10);
-    assert_true(fake.sends[2].remote_addr == SERVER_BUFFER_ADDR + (512 << 10));
+    assert_int_equal(fake.registered_length[2], 256 << 10);
 }
 
 static void small_values_keep_the_small_ring(void **state)
@@ -663,7 +652,7 @@ int main(void)
         FIXTURE_TEST(write_never_passes_the_server_buffer_and_resumes_on_its_next_registration),
         FIXTURE_TEST(only_every_64th_write_is_signalled_and_a_full_queue_waits),
         FIXTURE_TEST(a_write_larger_than_the_send_ring_waits_for_its_completion),
-        FIXTURE_TEST(large_values_get_a_larger_ring_and_larger_writes),
+        FIXTURE_TEST(large_values_keep_the_small_ring_for_now),
         FIXTURE_TEST(small_values_keep_the_small_ring),
         FIXTURE_TEST(received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed),
         FIXTURE_TEST(keepalives_are_counted_and_their_receive_reposted),
