@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "process.h"
+#include "thread_cpu.h"
 
 /* gdb output beyond this is cut: a thousand threads of deep stacks stay far below it. */
 #define GDB_OUTPUT_MAX_BYTES (64 * 1024 * 1024)
@@ -360,27 +361,18 @@ int stacks_kernel_view(pid_t pid, FILE *out, char *error, size_t error_size)
         snprintf(error, error_size, "%s: cannot read: %s", task_path, strerror(errno));
         return -1;
     }
-    fprintf(out, "# kernel view of process %d (from /proc, taken before gdb attaches)\n",
-            (int)pid);
+    fprintf(out, "# kernel view of process %d (from /proc, taken before gdb attaches)\n", (int)pid);
     struct dirent *entry;
     while ((entry = readdir(tasks)) != NULL) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
             continue;
         char path[128], stat_text[1024], wchan[128], syscall_text[256], call[768];
-        const char *name = "?";
-        char state = '?';
+        thread_stat_fields stat = {.name = "?", .state = '?'};
         snprintf(path, sizeof path, "%s/%s/stat", task_path, entry->d_name);
-        if (read_small(path, stat_text, sizeof stat_text)) {
-            /* "tid (name) S ...": the name may hold spaces and parentheses */
-            char *open_paren = strchr(stat_text, '(');
-            char *close_paren = strrchr(stat_text, ')');
-            if (open_paren != NULL && close_paren != NULL && close_paren > open_paren) {
-                *close_paren = '\0';
-                name = open_paren + 1;
-                if (close_paren[1] == ' ')
-                    state = close_paren[2];
-            }
-        }
+        char stat_error[128];
+        if (read_small(path, stat_text, sizeof stat_text) &&
+            thread_cpu_parse_stat_line(stat_text, &stat, stat_error, sizeof stat_error) != 0)
+            stat = (thread_stat_fields){.name = "?", .state = '?'};
         snprintf(path, sizeof path, "%s/%s/wchan", task_path, entry->d_name);
         if (!read_small(path, wchan, sizeof wchan) || wchan[0] == '\0')
             snprintf(wchan, sizeof wchan, "-");
@@ -389,8 +381,8 @@ int stacks_kernel_view(pid_t pid, FILE *out, char *error, size_t error_size)
             describe_syscall(pid, syscall_text, call, sizeof call);
         else
             snprintf(call, sizeof call, "unknown (%s)", strerror(errno));
-        fprintf(out, "thread %s \"%s\" state %c, waiting in %s, %s\n", entry->d_name, name, state,
-                strcmp(wchan, "0") == 0 ? "-" : wchan, call);
+        fprintf(out, "thread %s \"%s\" state %c, waiting in %s, %s\n", entry->d_name, stat.name,
+                stat.state, strcmp(wchan, "0") == 0 ? "-" : wchan, call);
         char stack[4096];
         snprintf(path, sizeof path, "%s/%s/stack", task_path, entry->d_name);
         if (read_small(path, stack, sizeof stack) && stack[0] != '\0') {
