@@ -425,8 +425,6 @@ static void connection_open_wire(load_connection *connection)
         .host = connection->wire_host,
         .port = engine->params.port,
         .rdma_rx_bytes = engine->params.rdma_rx_bytes,
-        /* A SET carries the value plus a few dozen bytes of key and framing. */
-        .largest_write = load_value_size_largest(&engine->params.value_sizes),
         .connect_timeout_ms = engine->params.connect_timeout_ms,
         .owner = connection,
     };

@@ -59,9 +59,6 @@ typedef struct transport_options {
     const char *host; /* numeric address of the server */
     int port;
     size_t rdma_rx_bytes; /* RDMA only: size of the receive buffer we advertise */
-    /* RDMA only: the largest command the caller will write, so that the send ring can be
-     * sized to it (0: small commands only). */
-    size_t largest_write;
     int connect_timeout_ms;
     void *owner; /* copied into every watch, for the caller's dispatch */
 } transport_options;

@@ -58,19 +58,10 @@
 /* Our send buffer. It need not mirror the peer's buffer (1 MiB from a Valkey server):
  * a write may be cut anywhere, so a smaller ring only cuts large values into more
  * writes. For small commands a quarter of the server's default is plenty and saves
- * 768 KiB of pinned memory per connection. */
+ * 768 KiB of pinned memory per connection. A 2 MiB ring with 512 KiB writes for large
+ * values was tried in session 5: faster 1 and 10 MB SETs, but 9.1.2 with io-threads 4
+ * then stopped answering 1 MiB SETs in one CI run (README), so it is not used. */
 #define RDMA_TX_RING_BYTES ((uint32_t)256 << 10)
-/* For commands of a quarter of a megabyte and more, the ring grows to this, and writes to
- * 512 KiB. Every write costs the server one completion and one pass of its read handler:
- * a 10 MB SET in 64 KiB writes ran at 0.63 of valkey-benchmark's throughput (which writes
- * as much as the server's window takes), in 512 KiB writes at 0.93; a 4 MiB ring (1 MiB
- * writes) gave no more. */
-/* Held at the small ring for now: with 512 KiB writes, one clean-clone CI run saw
- * Valkey 9.1.2 with io-threads 4 stop answering 1 MiB SETs (every connection waiting
- * 60 s, then TCP too); until that is understood and declared, large values go out in
- * the 64 KiB writes every earlier run used. */
-#define RDMA_TX_RING_LARGE_BYTES RDMA_TX_RING_BYTES
-#define RDMA_TX_RING_LARGE_FROM ((size_t)256 << 10)
 /* Address and route resolution each get this long. The reference client uses 100 ms;
  * soft-RoCE in an emulated VM needs more, and ARP on a cold cache can take a second. */
 #define RDMA_RESOLVE_TIMEOUT_MS 2000
@@ -683,9 +674,7 @@ static transport_connection *rdma_open(const transport_options *options, int epo
     rdma_tx_window_init(&connection->tx);
     rdma_send_queue_init(&connection->send_queue, RDMA_SEND_QUEUE_DEPTH, RDMA_CONTROL_SEND_SLOTS,
                          RDMA_SIGNAL_EVERY);
-    rdma_tx_ring_init(&connection->tx_ring, options->largest_write >= RDMA_TX_RING_LARGE_FROM
-                                                ? RDMA_TX_RING_LARGE_BYTES
-                                                : RDMA_TX_RING_BYTES);
+    rdma_tx_ring_init(&connection->tx_ring, RDMA_TX_RING_BYTES);
     connection->cm_watch = (transport_watch){
         .transport = &transport_rdma, .connection = connection, .owner = options->owner, .fd = -1};
     connection->cq_watch = connection->cm_watch;

@@ -83,22 +83,14 @@ static void pump(fixture *f)
     }
 }
 
-static void open_connection_writing(fixture *f, size_t rx_bytes, size_t largest_write)
+static void open_connection(fixture *f, size_t rx_bytes)
 {
-    transport_options options = {.host = "192.0.2.1",
-                                 .port = 6379,
-                                 .rdma_rx_bytes = rx_bytes,
-                                 .largest_write = largest_write,
-                                 .connect_timeout_ms = 5000};
+    transport_options options = {
+        .host = "192.0.2.1", .port = 6379, .rdma_rx_bytes = rx_bytes, .connect_timeout_ms = 5000};
     char error[320] = "";
     f->connection = transport_rdma.open(&options, f->epoll_fd, error, sizeof(error));
     assert_non_null(f->connection);
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_CONNECTING);
-}
-
-static void open_connection(fixture *f, size_t rx_bytes)
-{
-    open_connection_writing(f, rx_bytes, 0);
 }
 
 static void reach_established(fixture *f)
@@ -396,24 +388,6 @@ static void a_write_larger_than_the_send_ring_waits_for_its_completion(void **st
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
 }
 
-/* Large values keep the 256 KiB ring for now (transport_rdma.c says why): a 1 MB value
- * still leaves in writes of a quarter of it. */
-static void large_values_keep_the_small_ring_for_now(void **state)
-{
-    fixture *f = *state;
-    open_connection_writing(f, 0, 1000000);
-    reach_established(f);
-    assert_int_equal(fake.registered_length[2], 256 << 10);
-}
-
-static void small_values_keep_the_small_ring(void **state)
-{
-    fixture *f = *state;
-    open_connection_writing(f, 0, (256 << 10) - 1);
-    reach_established(f);
-    assert_int_equal(fake.registered_length[2], 256 << 10);
-}
-
 static void received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed(void **state)
 {
     fixture *f = *state;
@@ -652,8 +626,6 @@ int main(void)
         FIXTURE_TEST(write_never_passes_the_server_buffer_and_resumes_on_its_next_registration),
         FIXTURE_TEST(only_every_64th_write_is_signalled_and_a_full_queue_waits),
         FIXTURE_TEST(a_write_larger_than_the_send_ring_waits_for_its_completion),
-        FIXTURE_TEST(large_values_keep_the_small_ring_for_now),
-        FIXTURE_TEST(small_values_keep_the_small_ring),
         FIXTURE_TEST(received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed),
         FIXTURE_TEST(keepalives_are_counted_and_their_receive_reposted),
         FIXTURE_TEST(completions_are_drained_and_notification_rearmed_on_each_event),
