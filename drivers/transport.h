@@ -54,11 +54,17 @@ typedef enum transport_failure {
 /* Valkey's own clients advertise a 1 MiB RDMA receive buffer. */
 #define TRANSPORT_DEFAULT_RDMA_RX_BYTES ((size_t)1 << 20)
 #define TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS 5000
+/* Our RDMA send buffer; a write carries at most a quarter of it (64 KiB by default).
+ * Valkey's own clients write as much as the server's window takes, up to its 1 MiB. */
+#define TRANSPORT_DEFAULT_RDMA_TX_BYTES ((size_t)256 << 10)
+#define TRANSPORT_MIN_RDMA_TX_BYTES ((size_t)4 << 10)
+#define TRANSPORT_MAX_RDMA_TX_BYTES ((size_t)64 << 20)
 
 typedef struct transport_options {
     const char *host; /* numeric address of the server */
     int port;
     size_t rdma_rx_bytes; /* RDMA only: size of the receive buffer we advertise */
+    size_t rdma_tx_bytes; /* RDMA only: our send buffer; 0: TRANSPORT_DEFAULT_RDMA_TX_BYTES */
     int connect_timeout_ms;
     void *owner; /* copied into every watch, for the caller's dispatch */
 } transport_options;

@@ -83,14 +83,22 @@ static void pump(fixture *f)
     }
 }
 
-static void open_connection(fixture *f, size_t rx_bytes)
+static void open_connection_sending(fixture *f, size_t rx_bytes, size_t tx_bytes)
 {
-    transport_options options = {
-        .host = "192.0.2.1", .port = 6379, .rdma_rx_bytes = rx_bytes, .connect_timeout_ms = 5000};
+    transport_options options = {.host = "192.0.2.1",
+                                 .port = 6379,
+                                 .rdma_rx_bytes = rx_bytes,
+                                 .rdma_tx_bytes = tx_bytes,
+                                 .connect_timeout_ms = 5000};
     char error[320] = "";
     f->connection = transport_rdma.open(&options, f->epoll_fd, error, sizeof(error));
     assert_non_null(f->connection);
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_CONNECTING);
+}
+
+static void open_connection(fixture *f, size_t rx_bytes)
+{
+    open_connection_sending(f, rx_bytes, 0);
 }
 
 static void reach_established(fixture *f)
@@ -388,6 +396,35 @@ static void a_write_larger_than_the_send_ring_waits_for_its_completion(void **st
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
 }
 
+/* A 2 MiB send buffer (client.tx_buffer, --tx-buffer) is registered whole and cuts a
+ * 1 MiB value into writes of a quarter of it. */
+static void a_larger_send_buffer_makes_larger_writes(void **state)
+{
+    fixture *f = *state;
+    open_connection_sending(f, 0, 2 << 20);
+    reach_established(f);
+    assert_int_equal(fake.registered_length[2], 2 << 20);
+    server_registers(1 << 20);
+    pump(f);
+    static char value[1 << 20];
+    memset(value, 'v', sizeof(value));
+    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 1 << 20);
+    assert_int_equal(fake.send_count, 1 + 2);
+    assert_int_equal(fake.sends[1].imm_host_order, 512 << 10);
+    assert_int_equal(fake.sends[2].imm_host_order, 512 << 10);
+}
+
+static void a_send_buffer_out_of_bounds_is_refused_with_its_size(void **state)
+{
+    fixture *f = *state;
+    transport_options options = {
+        .host = "192.0.2.1", .port = 6379, .rdma_tx_bytes = 1024, .connect_timeout_ms = 5000};
+    char error[320] = "";
+    assert_null(transport_rdma.open(&options, f->epoll_fd, error, sizeof(error)));
+    assert_string_equal(error,
+                        "rdma 192.0.2.1:6379: send buffer of 1024 bytes is outside 4096..67108864");
+}
+
 static void received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed(void **state)
 {
     fixture *f = *state;
@@ -626,6 +663,8 @@ int main(void)
         FIXTURE_TEST(write_never_passes_the_server_buffer_and_resumes_on_its_next_registration),
         FIXTURE_TEST(only_every_64th_write_is_signalled_and_a_full_queue_waits),
         FIXTURE_TEST(a_write_larger_than_the_send_ring_waits_for_its_completion),
+        FIXTURE_TEST(a_larger_send_buffer_makes_larger_writes),
+        FIXTURE_TEST(a_send_buffer_out_of_bounds_is_refused_with_its_size),
         FIXTURE_TEST(received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed),
         FIXTURE_TEST(keepalives_are_counted_and_their_receive_reposted),
         FIXTURE_TEST(completions_are_drained_and_notification_rearmed_on_each_event),
