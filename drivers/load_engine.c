@@ -114,6 +114,7 @@ typedef struct load_connection {
     bool opened; /* open was called (the ramp may not have reached it yet) */
     bool was_ready;
     bool settled;                       /* counted in connections_settled */
+    bool release_deferred;              /* done: its wire is torn down when the loop ends */
     int failed_reconnects;              /* in a row, before the wire became ready */
     atomic_bool kill_requested;         /* set by the churn schedule, taken by the owner */
     transport_counters earlier_wires;   /* counters of the wires it had before this one */
@@ -173,6 +174,10 @@ struct load_engine {
      * and the per-second series are measured from then, not from the first connect. */
     atomic_int connections_settled;
     _Atomic int64_t load_start_ns; /* 0 until every connection settled */
+    /* When the last connection ended (done or failed), before its wire was torn down:
+     * the load's end, as valkey-benchmark's clock stops at the last reply and not after
+     * closing (an RDMA teardown takes tens of milliseconds under emulation). */
+    _Atomic int64_t load_end_ns;
     _Atomic int64_t deadline_ns;   /* 0: none; set when the load begins */
     int64_t stall_bound_ns;
     int64_t connect_bound_ns;
@@ -192,6 +197,7 @@ struct load_engine {
 
 /* Marks a connection ready or failed-while-connecting; the last one starts the load. */
 static void settle_connection(load_connection *connection);
+static void note_connection_end(load_connection *connection);
 
 load_engine_params load_engine_default_params(void)
 {
@@ -351,6 +357,7 @@ connection_fail(load_connection *connection, load_error_class error_class, const
     progress->error_class = error_class;
     progress->state = LOAD_CONNECTION_FAILED;
     settle_connection(connection);
+    note_connection_end(connection);
     connection_release(connection);
 }
 
@@ -373,6 +380,15 @@ static void settle_connection(load_connection *connection)
     }
 }
 
+static void note_connection_end(load_connection *connection)
+{
+    int64_t now_ns = monotonic_ns();
+    int64_t seen = atomic_load(&connection->engine->load_end_ns);
+    while (seen < now_ns &&
+           !atomic_compare_exchange_weak(&connection->engine->load_end_ns, &seen, now_ns)) {
+    }
+}
+
 static bool load_has_begun(const load_engine *engine, int64_t now_ns)
 {
     int64_t load_start_ns = atomic_load(&engine->load_start_ns);
@@ -382,7 +398,11 @@ static bool load_has_begun(const load_engine *engine, int64_t now_ns)
 static void connection_done(load_connection *connection)
 {
     connection->result.progress.state = LOAD_CONNECTION_DONE;
-    connection_release(connection);
+    note_connection_end(connection);
+    /* Torn down when its thread's load is over: a slow teardown (an RDMA one takes tens
+     * of milliseconds under emulation) must neither hold up the thread's other
+     * connections nor count as their load time. Its events meanwhile are dropped. */
+    connection->release_deferred = true;
 }
 
 static const char *wire_error(const load_connection *connection)
@@ -1086,6 +1106,12 @@ static void *thread_main(void *argument)
         }
         now_ns = monotonic_ns();
     }
+    for (size_t i = 0; i < thread->connection_count; i++) {
+        if (thread->connections[i]->release_deferred) {
+            thread->connections[i]->release_deferred = false;
+            connection_release(thread->connections[i]);
+        }
+    }
     publish_progress(thread, monotonic_ns(), true);
 
     pthread_mutex_lock(&engine->lock);
@@ -1396,7 +1422,9 @@ static void build_results(load_engine *engine)
 {
     load_results *results = &engine->results;
     int64_t load_start_ns = atomic_load(&engine->load_start_ns);
-    int64_t elapsed_ns = monotonic_ns() - (load_start_ns ? load_start_ns : engine->start_ns);
+    int64_t load_end_ns = atomic_load(&engine->load_end_ns);
+    int64_t elapsed_ns = (load_end_ns ? load_end_ns : monotonic_ns()) -
+                         (load_start_ns ? load_start_ns : engine->start_ns);
     /* Stopped while the connections were still held idle: no load time at all. */
     results->elapsed_seconds = elapsed_ns > 0 ? (double)elapsed_ns / NANOSECONDS_PER_SECOND : 0.0;
     latency_histogram_init(&results->latency);

@@ -13,6 +13,11 @@ build=$1
 rounds=${BENCH_ROUNDS:-3}
 # By hand: BENCH_ONLY="c=50 P=16" runs only the cells whose name contains it.
 only=${BENCH_ONLY:-}
+# By hand: BENCH_TX_BUFFER=4MiB gives our driver that RDMA send buffer (--tx-buffer), so
+# its writes reach 1 MiB as valkey-benchmark's do; unset, the driver's default (64 KiB
+# writes).
+tx_option=()
+[ -n "${BENCH_TX_BUFFER:-}" ] && tx_option=(--tx-buffer "$BENCH_TX_BUFFER")
 # No run takes a minute even under emulation; a hung tool must not hang the bench.
 run_bound=300
 load=$build/drivers/valkey-load
@@ -67,7 +72,7 @@ ours() {
     timeout "$run_bound" /usr/bin/time -f '%M' -o "$work/rss" "$load" --transport rdma --host "$address" \
         --port "$port" --connections "$3" --threads 2 --pipeline "$4" --requests "$5" \
         --keyspace 1000 --key-prefix "key:" --value-size "$2" --ratio "$ratio" --stall 60 \
-        > "$work/ours.out" 2>&1
+        "${tx_option[@]}" > "$work/ours.out" 2>&1
     # "throughput 1234.5 ops/s, 0.32 MB/s of values"
     awk -v rss="$(tail -n 1 "$work/rss")" '$1 == "throughput" {print $2, $4, rss}' "$work/ours.out"
 }

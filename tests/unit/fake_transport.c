@@ -332,6 +332,11 @@ static void fake_counters(const transport_connection *connection, transport_coun
 
 static void fake_close(transport_connection *connection)
 {
+    if (behaviour.close_delay_ms > 0) {
+        struct timespec delay = {.tv_sec = behaviour.close_delay_ms / 1000,
+                                 .tv_nsec = (long)(behaviour.close_delay_ms % 1000) * 1000000L};
+        nanosleep(&delay, NULL);
+    }
     close(connection->event_fd); /* also removes it from the epoll set */
     resp_reader_destroy(connection->requests);
     resp_buffer_free(&connection->replies);

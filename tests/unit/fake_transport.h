@@ -32,6 +32,8 @@ typedef struct fake_server_behaviour {
     /* Replies trickle: a connection hands out bytes at most once per this many
      * milliseconds (with largest_read, a slow but moving stream); 0: off. */
     int trickle_interval_ms;
+    /* Closing a connection takes this long, as an RDMA teardown may; 0: at once. */
+    int close_delay_ms;
 } fake_server_behaviour;
 
 extern const transport fake_transport;

@@ -211,6 +211,25 @@ static void test_idle_connections_wait_before_the_load(void **state)
     assert_true(results->elapsed_seconds < wall - 0.25);
 }
 
+/* The load ends with its last reply, as valkey-benchmark's clock does: closing the
+ * connections after it (an RDMA teardown takes tens of milliseconds under emulation)
+ * is not load time. */
+static void test_closing_the_connections_is_not_load_time(void **state)
+{
+    engine_fixture *fixture = *state;
+    fake_server_behaviour slow_close = fake_server_well_behaved();
+    slow_close.close_delay_ms = 300;
+    misbehave(&slow_close);
+    fixture->params.connections = 2;
+    fixture->params.request_limit = 50;
+    double wall = 0;
+    const load_results *results = run_to_the_end_timed(fixture, &wall);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, 50);
+    assert_true(wall >= 0.6);
+    assert_true(results->elapsed_seconds < 0.3);
+}
+
 static void test_connections_are_opened_a_few_at_a_time_and_all_take_part(void **state)
 {
     engine_fixture *fixture = *state;
@@ -591,6 +610,7 @@ int main(void)
         ENGINE_TEST(test_expected_server_disconnects_reconnect_and_verify_stays_right),
         ENGINE_TEST(test_churn_kills_and_reopens_connections_during_the_load),
         ENGINE_TEST(test_idle_connections_wait_before_the_load),
+        ENGINE_TEST(test_closing_the_connections_is_not_load_time),
         ENGINE_TEST(test_invalid_parameters_are_refused_with_a_reason),
         ENGINE_TEST(test_results_json_carries_totals_errors_and_connections),
     };
