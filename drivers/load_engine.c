@@ -113,12 +113,12 @@ typedef struct load_connection {
     int64_t opened_ns;
     bool opened; /* open was called (the ramp may not have reached it yet) */
     bool was_ready;
-    bool settled;                       /* counted in connections_settled */
-    bool release_deferred;              /* done: its wire is torn down when the loop ends */
-    int failed_reconnects;              /* in a row, before the wire became ready */
-    atomic_bool kill_requested;         /* set by the churn schedule, taken by the owner */
-    transport_counters earlier_wires;   /* counters of the wires it had before this one */
-    bool output_budget_reached;         /* issue_requests stopped at OUTPUT_BUDGET_BYTES */
+    bool settled;                     /* counted in connections_settled */
+    bool release_deferred;            /* done: its wire is torn down when the loop ends */
+    int failed_reconnects;            /* in a row, before the wire became ready */
+    atomic_bool kill_requested;       /* set by the churn schedule, taken by the owner */
+    transport_counters earlier_wires; /* counters of the wires it had before this one */
+    bool output_budget_reached;       /* issue_requests stopped at OUTPUT_BUDGET_BYTES */
     /* A large SET value still to be made and written after the output (see
      * STREAM_VALUE_PIECE_BYTES); no request is queued behind it until it is all out. */
     struct {
@@ -178,7 +178,7 @@ struct load_engine {
      * the load's end, as valkey-benchmark's clock stops at the last reply and not after
      * closing (an RDMA teardown takes tens of milliseconds under emulation). */
     _Atomic int64_t load_end_ns;
-    _Atomic int64_t deadline_ns;   /* 0: none; set when the load begins */
+    _Atomic int64_t deadline_ns; /* 0: none; set when the load begins */
     int64_t stall_bound_ns;
     int64_t connect_bound_ns;
     atomic_bool stop_requested;
@@ -611,8 +611,7 @@ static int handle_reply(load_connection *connection, const resp_reply *reply, in
                              PROTOCOL_EXCERPT_CONTEXT * 2);
         }
         connection_fail(connection, LOAD_ERROR_PROTOCOL,
-                        "SET %s answered with a %s %s (reply stream at byte %" PRIu64
-                        "), not +OK",
+                        "SET %s answered with a %s %s (reply stream at byte %" PRIu64 "), not +OK",
                         key_name(connection->thread, request.key_index),
                         resp_type_name(reply->type), quoted,
                         resp_reader_position(connection->reader));

@@ -55,13 +55,6 @@
 /* Signal every Nth data write: fewer completions to poll, and still four signalled
  * writes per full send queue so that slots come back long before it fills. */
 #define RDMA_SIGNAL_EVERY 64
-/* Our send buffer (TRANSPORT_DEFAULT_RDMA_TX_BYTES unless the caller asks). It need not
- * mirror the peer's buffer (1 MiB from a Valkey server): a write may be cut anywhere, so
- * a smaller ring only cuts large values into more writes. For small commands a quarter
- * of the server's default is plenty and saves 768 KiB of pinned memory per connection.
- * Larger rings make larger writes, which 10 MB SETs gain from; but with 512 KiB writes
- * 9.1.2 at io-threads 4 stopped answering 1 MiB SETs (README), so they are not the
- * default. */
 /* Address and route resolution each get this long. The reference client uses 100 ms;
  * soft-RoCE in an emulated VM needs more, and ARP on a cold cache can take a second. */
 #define RDMA_RESOLVE_TIMEOUT_MS 2000
@@ -682,6 +675,12 @@ static transport_connection *rdma_open(const transport_options *options, int epo
     rdma_tx_window_init(&connection->tx);
     rdma_send_queue_init(&connection->send_queue, RDMA_SEND_QUEUE_DEPTH, RDMA_CONTROL_SEND_SLOTS,
                          RDMA_SIGNAL_EVERY);
+    /* Our send buffer need not mirror the peer's (1 MiB from a Valkey server): a write
+     * may be cut anywhere, so a smaller ring only cuts large values into more writes.
+     * For small commands the default, a quarter of the server's buffer, is plenty and
+     * saves 768 KiB of pinned memory per connection. Larger rings make larger writes,
+     * which 10 MB SETs gain from; but with 512 KiB writes 9.1.2 at io-threads 4 once
+     * stopped answering 1 MiB SETs (README), so they are not the default. */
     rdma_tx_ring_init(&connection->tx_ring, (uint32_t)tx_bytes);
     connection->cm_watch = (transport_watch){
         .transport = &transport_rdma, .connection = connection, .owner = options->owner, .fd = -1};

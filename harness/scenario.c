@@ -1765,16 +1765,15 @@ json_t *scenario_case_to_json(const scenario_case *one_case)
                   "fresh_per_case", s->server.fresh_per_case);
     json_t *client = json_pack(
         "{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b, s:I}",
-        "transport",
-        transport_names[s->client.transport], "connections", (json_int_t)s->client.connections,
-        "threads", (json_int_t)s->client.threads, "pipeline", (json_int_t)s->client.pipeline, "mix",
-        mix, "commands", commands, "value_size", value_size_to_json(&s->client.value_size),
-        "keyspace", (json_int_t)s->client.keyspace, "requests", (json_int_t)s->client.requests,
-        "duration_ms", (json_int_t)s->client.duration_ms, "rate", (json_int_t)s->client.rate,
-        "verify", s->client.verify, "rx_buffer", (json_int_t)s->client.rx_buffer, "tx_buffer",
-        (json_int_t)s->client.tx_buffer,
-        "disconnects_expected", s->client.disconnects_expected, "idle_before_load_ms",
-        (json_int_t)s->client.idle_before_load_ms);
+        "transport", transport_names[s->client.transport], "connections",
+        (json_int_t)s->client.connections, "threads", (json_int_t)s->client.threads, "pipeline",
+        (json_int_t)s->client.pipeline, "mix", mix, "commands", commands, "value_size",
+        value_size_to_json(&s->client.value_size), "keyspace", (json_int_t)s->client.keyspace,
+        "requests", (json_int_t)s->client.requests, "duration_ms",
+        (json_int_t)s->client.duration_ms, "rate", (json_int_t)s->client.rate, "verify",
+        s->client.verify, "rx_buffer", (json_int_t)s->client.rx_buffer, "tx_buffer",
+        (json_int_t)s->client.tx_buffer, "disconnects_expected", s->client.disconnects_expected,
+        "idle_before_load_ms", (json_int_t)s->client.idle_before_load_ms);
     json_t *churn = json_null();
     if (s->churn.declared)
         churn = json_pack("{s:I, s:I}", "every_ms", (json_int_t)s->churn.every_ms, "connections",
@@ -1790,12 +1789,12 @@ json_t *scenario_case_to_json(const scenario_case *one_case)
                                  (json_int_t)s->watchdog.probe_interval_ms, "probe_timeout_ms",
                                  (json_int_t)s->watchdog.probe_timeout_ms);
     /* "o" steals each reference, also when json_pack fails, so nothing leaks. */
-    json_t *object = json_pack(
-        "{s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o}", "name",
-        one_case->name, "scenario", s->name, "description", s->description, "matrix", matrix,
-        "server", server, "client", client, "watchdog", watchdog, "expect",
-        verdict_names[s->expect], "known_bug", known_bug, "repetitions", (json_int_t)s->repetitions,
-        "fault", fault, "churn", churn, "client_kill", client_kill);
+    json_t *object = json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o}",
+                               "name", one_case->name, "scenario", s->name, "description",
+                               s->description, "matrix", matrix, "server", server, "client", client,
+                               "watchdog", watchdog, "expect", verdict_names[s->expect],
+                               "known_bug", known_bug, "repetitions", (json_int_t)s->repetitions,
+                               "fault", fault, "churn", churn, "client_kill", client_kill);
     /* expect: [a, b] also lists every verdict that is as expected ("expect" is the first). */
     json_t *expected = json_array();
     for (int verdict = 0; verdict < SCENARIO_VERDICT_COUNT && expected; verdict++)
