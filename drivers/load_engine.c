@@ -445,7 +445,7 @@ static void connection_open_wire(load_connection *connection)
         .host = connection->wire_host,
         .port = engine->params.port,
         .rdma_rx_bytes = engine->params.rdma_rx_bytes,
-        .rdma_tx_bytes = engine->params.rdma_tx_bytes,
+        .rdma_max_write_bytes = engine->params.rdma_max_write_bytes,
         .connect_timeout_ms = engine->params.connect_timeout_ms,
         .owner = connection,
     };

@@ -93,7 +93,7 @@ typedef struct load_engine_params {
     double duration_seconds;      /* stop issuing after this long; 0: no limit */
     double rate_limit_per_second; /* all connections together; 0: unlimited */
     size_t rdma_rx_bytes;         /* 0: TRANSPORT_DEFAULT_RDMA_RX_BYTES */
-    size_t rdma_tx_bytes;         /* 0: TRANSPORT_DEFAULT_RDMA_TX_BYTES */
+    size_t rdma_max_write_bytes;  /* largest RDMA write; 0: what the server has free */
     int connect_timeout_ms;       /* 0: TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS */
     double stall_seconds;         /* 0: LOAD_DEFAULT_STALL_SECONDS */
     bool verify;

@@ -11,10 +11,6 @@
  *   write past its length and wait for its next RegisterXferMemory once it is full.
  * - rdma_send_queue counts send work requests so that selective signalling never lets
  *   unsignalled requests overflow the send queue.
- * - rdma_tx_ring keeps the accounting of our send buffer, a ring that may be much smaller
- *   than the peer's buffer: bytes are never overwritten before a write that carried
- *   them is known complete, and a write is signalled at least once per quarter of the
- *   ring, so that room always comes back.
  */
 #ifndef RDMA_WIRE_H
 #define RDMA_WIRE_H
@@ -119,44 +115,9 @@ uint32_t rdma_send_queue_in_flight(const rdma_send_queue *queue);
 bool rdma_send_queue_can_post(const rdma_send_queue *queue, bool is_control);
 /* Takes a slot; returns the request's sequence number (its wr_id) and whether it is
  * signalled: every signal_every-th request, and any the caller must have signalled
- * (control messages, whose buffer is reused after; ring writes, see rdma_tx_ring). */
+ * (control messages, whose buffer is reused after). */
 uint64_t rdma_send_queue_post(rdma_send_queue *queue, bool must_signal, bool *signalled);
 /* A signalled request with this sequence number completed. */
 void rdma_send_queue_on_completion(rdma_send_queue *queue, uint64_t sequence);
-
-/*
- * Our send buffer. Payload is copied into the ring at `head` and posted from there; its
- * room comes back when a signalled request posted at or after it completes (RC
- * completes in order). `marks` remembers the signalled writes in flight and how many
- * ring bytes each one's completion frees.
- */
-#define RDMA_TX_RING_MARKS 32
-/* A write is signalled once this share of the ring has been posted unsignalled. */
-#define RDMA_TX_RING_SIGNALS_PER_RING 4
-
-typedef struct rdma_tx_ring_mark {
-    uint64_t sequence;
-    uint32_t bytes;
-} rdma_tx_ring_mark;
-
-typedef struct rdma_tx_ring {
-    uint32_t size;
-    uint32_t head;     /* where the next bytes are copied */
-    uint32_t in_use;   /* posted bytes not yet known complete; they end at head */
-    uint32_t unmarked; /* of those, the bytes posted since the last signalled write */
-    rdma_tx_ring_mark marks[RDMA_TX_RING_MARKS];
-    uint32_t first_mark, mark_count;
-} rdma_tx_ring;
-
-void rdma_tx_ring_init(rdma_tx_ring *ring, uint32_t size);
-/* Contiguous bytes that may be copied at head now: 0 while the ring is full, or while
- * every mark is taken (too many signalled writes in flight to remember another). */
-uint32_t rdma_tx_ring_room(const rdma_tx_ring *ring);
-/* Whether a write of `bytes` must be signalled so that its room comes back in time. */
-bool rdma_tx_ring_needs_signal(const rdma_tx_ring *ring, uint32_t bytes);
-/* `bytes` (at most room) were posted from head as request `sequence`. */
-void rdma_tx_ring_commit(rdma_tx_ring *ring, uint32_t bytes, uint64_t sequence, bool signalled);
-/* Every request up to and including `retired` is complete. */
-void rdma_tx_ring_on_completion(rdma_tx_ring *ring, uint64_t retired);
 
 #endif

@@ -54,17 +54,17 @@ typedef enum transport_failure {
 /* Valkey's own clients advertise a 1 MiB RDMA receive buffer. */
 #define TRANSPORT_DEFAULT_RDMA_RX_BYTES ((size_t)1 << 20)
 #define TRANSPORT_DEFAULT_CONNECT_TIMEOUT_MS 5000
-/* Our RDMA send buffer; a write carries at most a quarter of it (64 KiB by default).
- * Valkey's own clients write as much as the server's window takes, up to its 1 MiB. */
-#define TRANSPORT_DEFAULT_RDMA_TX_BYTES ((size_t)256 << 10)
-#define TRANSPORT_MIN_RDMA_TX_BYTES ((size_t)4 << 10)
-#define TRANSPORT_MAX_RDMA_TX_BYTES ((size_t)64 << 20)
+/* An RDMA write carries as much as the server's receive buffer has free (up to its
+ * 1 MiB by default), as Valkey's own clients do; a smaller bound may be set, within
+ * these limits, to cut values into smaller writes. */
+#define TRANSPORT_MIN_RDMA_MAX_WRITE_BYTES ((size_t)4 << 10)
+#define TRANSPORT_MAX_RDMA_MAX_WRITE_BYTES ((size_t)16 << 20)
 
 typedef struct transport_options {
     const char *host; /* numeric address of the server */
     int port;
-    size_t rdma_rx_bytes; /* RDMA only: size of the receive buffer we advertise */
-    size_t rdma_tx_bytes; /* RDMA only: our send buffer; 0: TRANSPORT_DEFAULT_RDMA_TX_BYTES */
+    size_t rdma_rx_bytes;        /* RDMA only: size of the receive buffer we advertise */
+    size_t rdma_max_write_bytes; /* RDMA only: largest write; 0: what the server has free */
     int connect_timeout_ms;
     void *owner; /* copied into every watch, for the caller's dispatch */
 } transport_options;

@@ -111,13 +111,18 @@ struct transport_connection {
     struct ibv_comp_channel *completion_channel;
     struct ibv_cq *cq;
     bool qp_created;
-    uint8_t *tx_buffer; /* the ring of tx_ring */
+    /* Mirrors the server's receive buffer (see ensure_send_buffer); made when the server
+     * first advertises it. A smaller one it replaced waits here until close. */
+    uint8_t *tx_buffer;
     struct ibv_mr *tx_mr;
+    uint32_t tx_capacity;
+    uint8_t *replaced_tx_buffer;
+    struct ibv_mr *replaced_tx_mr;
+    uint32_t max_write; /* 0: as much as the server's buffer has free */
 
     rdma_rx_window rx;
     rdma_tx_window tx;
     rdma_send_queue send_queue;
-    rdma_tx_ring tx_ring;
     uint64_t control_slot_sequence[RDMA_CONTROL_SEND_SLOTS]; /* 0 when free */
 
     char peer[64];
@@ -303,9 +308,6 @@ static int send_control(transport_connection *connection, const rdma_wire_messag
         return -1;
     }
     connection->control_slot_sequence[slot] = sequence;
-    /* Its completion also retires the data writes before it: let the ring know which. */
-    if (connection->tx_ring.mark_count < RDMA_TX_RING_MARKS)
-        rdma_tx_ring_commit(&connection->tx_ring, 0, sequence, true);
     return 0;
 }
 
@@ -338,9 +340,7 @@ static int build_queue_pair(transport_connection *connection)
         (size_t)(RDMA_RECEIVE_SLOTS + RDMA_CONTROL_SEND_SLOTS) * RDMA_WIRE_MESSAGE_BYTES;
     connection->control_buffer = aligned_buffer(control_bytes);
     connection->rx_buffer = aligned_buffer(connection->rx.length);
-    connection->tx_buffer = aligned_buffer(connection->tx_ring.size);
-    if (connection->control_buffer == NULL || connection->rx_buffer == NULL ||
-        connection->tx_buffer == NULL) {
+    if (connection->control_buffer == NULL || connection->rx_buffer == NULL) {
         FAIL(connection, "out of memory for the %u-byte receive buffer", connection->rx.length);
         return -1;
     }
@@ -358,14 +358,6 @@ static int build_queue_pair(transport_connection *connection)
              connection->rx.length, strerror(errno));
         return -1;
     }
-    connection->tx_mr = register_memory(connection, connection->tx_buffer,
-                                        connection->tx_ring.size, IBV_ACCESS_LOCAL_WRITE);
-    if (connection->tx_mr == NULL) {
-        FAIL(connection, "ibv_reg_mr (%u-byte send buffer): %s (is memlock limited?)",
-             connection->tx_ring.size, strerror(errno));
-        return -1;
-    }
-
     connection->completion_channel = ibv_create_comp_channel(device);
     if (connection->completion_channel == NULL) {
         FAIL(connection, "ibv_create_comp_channel: %s", strerror(errno));
@@ -517,6 +509,52 @@ static int drain_cm_events(transport_connection *connection)
     }
 }
 
+/* Our send buffer mirrors the server's receive buffer, as Valkey's own clients do: the
+ * bytes of a write are copied to the offset where they will land in the server's buffer
+ * and posted from there. That offset is written again only after the server has consumed
+ * its whole buffer and advertised it anew, which it cannot do before every write into it
+ * has arrived; so no completion need be awaited before reuse, and a write may be as large
+ * as the server's free space. The buffer grows if the server advertises a larger one. */
+static int ensure_send_buffer(transport_connection *connection, uint32_t length)
+{
+    if (length <= connection->tx_capacity)
+        return 0;
+    if (connection->tx_mr != NULL) {
+        /* Writes from the old buffer may not have completed here yet: it is kept until
+         * the queue is empty or the connection closes. */
+        if (connection->replaced_tx_mr != NULL) {
+            if (rdma_send_queue_in_flight(&connection->send_queue) != 0) {
+                PROTOCOL_FAIL(connection,
+                              "server grew its receive buffer again (%u bytes) while writes "
+                              "to the one before were in flight",
+                              length);
+                return -1;
+            }
+            deregister_memory(&connection->replaced_tx_mr);
+            free(connection->replaced_tx_buffer);
+        }
+        connection->replaced_tx_mr = connection->tx_mr;
+        connection->replaced_tx_buffer = connection->tx_buffer;
+        connection->tx_mr = NULL;
+        connection->tx_buffer = NULL;
+        connection->tx_capacity = 0;
+    }
+    connection->tx_buffer = aligned_buffer(length);
+    if (connection->tx_buffer == NULL) {
+        FAIL(connection, "out of memory for the %u-byte send buffer", length);
+        return -1;
+    }
+    connection->tx_mr =
+        register_memory(connection, connection->tx_buffer, length, IBV_ACCESS_LOCAL_WRITE);
+    if (connection->tx_mr == NULL) {
+        FAIL(connection, "ibv_reg_mr (%u-byte send buffer): %s (is memlock limited?)", length,
+             strerror(errno));
+        return -1;
+    }
+    connection->tx_capacity = length;
+    return 0;
+}
+
 static int on_control_message(transport_connection *connection, uint64_t slot, uint32_t length)
 {
     rdma_wire_message message;
@@ -544,6 +582,8 @@ static int on_control_message(transport_connection *connection, uint64_t slot, u
                     message.body.memory.length, RDMA_WIRE_MAX_PEER_BUFFER_BYTES);
             return -1;
         }
+        if (ensure_send_buffer(connection, message.body.memory.length) != 0)
+            return -1;
         if (connection->phase == RDMA_AWAITING_PEER_BUFFER)
             connection->phase = RDMA_READY;
         break;
@@ -594,7 +634,6 @@ static int on_completion(transport_connection *connection, const struct ibv_wc *
     case IBV_WC_SEND:
     case IBV_WC_RDMA_WRITE:
         rdma_send_queue_on_completion(&connection->send_queue, completion->wr_id);
-        rdma_tx_ring_on_completion(&connection->tx_ring, connection->send_queue.retired);
         release_control_slots(connection);
         return 0;
     default:
@@ -649,12 +688,12 @@ static transport_connection *rdma_open(const transport_options *options, int epo
                  options->host, options->port, rx_bytes, RDMA_MIN_RX_BYTES, RDMA_MAX_RX_BYTES);
         return NULL;
     }
-    size_t tx_bytes =
-        options->rdma_tx_bytes ? options->rdma_tx_bytes : TRANSPORT_DEFAULT_RDMA_TX_BYTES;
-    if (tx_bytes < TRANSPORT_MIN_RDMA_TX_BYTES || tx_bytes > TRANSPORT_MAX_RDMA_TX_BYTES) {
-        snprintf(error, error_size, "rdma %s:%d: send buffer of %zu bytes is outside %zu..%zu",
-                 options->host, options->port, tx_bytes, TRANSPORT_MIN_RDMA_TX_BYTES,
-                 TRANSPORT_MAX_RDMA_TX_BYTES);
+    size_t max_write = options->rdma_max_write_bytes;
+    if (max_write != 0 && (max_write < TRANSPORT_MIN_RDMA_MAX_WRITE_BYTES ||
+                           max_write > TRANSPORT_MAX_RDMA_MAX_WRITE_BYTES)) {
+        snprintf(error, error_size, "rdma %s:%d: largest write of %zu bytes is outside %zu..%zu",
+                 options->host, options->port, max_write, TRANSPORT_MIN_RDMA_MAX_WRITE_BYTES,
+                 TRANSPORT_MAX_RDMA_MAX_WRITE_BYTES);
         return NULL;
     }
     struct addrinfo *address = transport_resolve_numeric("rdma", options, error, error_size);
@@ -675,13 +714,7 @@ static transport_connection *rdma_open(const transport_options *options, int epo
     rdma_tx_window_init(&connection->tx);
     rdma_send_queue_init(&connection->send_queue, RDMA_SEND_QUEUE_DEPTH, RDMA_CONTROL_SEND_SLOTS,
                          RDMA_SIGNAL_EVERY);
-    /* Our send buffer need not mirror the peer's (1 MiB from a Valkey server): a write
-     * may be cut anywhere, so a smaller ring only cuts large values into more writes.
-     * For small commands the default, a quarter of the server's buffer, is plenty and
-     * saves 768 KiB of pinned memory per connection. Larger rings make larger writes,
-     * which 10 MB SETs gain from; but with 512 KiB writes 9.1.2 at io-threads 4 once
-     * stopped answering 1 MiB SETs (README), so they are not the default. */
-    rdma_tx_ring_init(&connection->tx_ring, (uint32_t)tx_bytes);
+    connection->max_write = (uint32_t)max_write;
     connection->cm_watch = (transport_watch){
         .transport = &transport_rdma, .connection = connection, .owner = options->owner, .fd = -1};
     connection->cq_watch = connection->cm_watch;
@@ -798,12 +831,10 @@ static ssize_t rdma_read(transport_connection *connection, void *buffer, size_t 
 static int post_write(transport_connection *connection, const uint8_t *data, uint32_t count)
 {
     uint32_t offset = connection->tx.offset;
-    uint8_t *staged = connection->tx_buffer + connection->tx_ring.head;
+    uint8_t *staged = connection->tx_buffer + offset;
     memcpy(staged, data, count);
     bool signalled;
-    uint64_t sequence =
-        rdma_send_queue_post(&connection->send_queue,
-                             rdma_tx_ring_needs_signal(&connection->tx_ring, count), &signalled);
+    uint64_t sequence = rdma_send_queue_post(&connection->send_queue, false, &signalled);
     struct ibv_sge sge = {
         .addr = (uintptr_t)staged, .length = count, .lkey = connection->tx_mr->lkey};
     struct ibv_send_wr request = {
@@ -822,7 +853,6 @@ static int post_write(transport_connection *connection, const uint8_t *data, uin
         return -1;
     }
     rdma_tx_window_commit(&connection->tx, count);
-    rdma_tx_ring_commit(&connection->tx_ring, count, sequence, signalled);
     connection->counters.bytes_out += count;
     return 0;
 }
@@ -837,16 +867,8 @@ static ssize_t rdma_write(transport_connection *connection, const void *buffer, 
     size_t written = 0;
     while (written < size) {
         uint32_t count = rdma_tx_window_writable(&connection->tx, size - written);
-        uint32_t room = rdma_tx_ring_room(&connection->tx_ring);
-        if (room < count)
-            count = room;
-        /* A quarter of the ring at most, so that four writes are in flight and each
-         * completion frees room for the next while the others are on the wire. One
-         * write of the whole ring would wait for its own completion before the next could
-         * start, which halved the throughput of 1 MB values. */
-        uint32_t write_max = connection->tx_ring.size / RDMA_TX_RING_SIGNALS_PER_RING;
-        if (count > write_max)
-            count = write_max;
+        if (connection->max_write != 0 && count > connection->max_write)
+            count = connection->max_write;
         if (count == 0 || !rdma_send_queue_can_post(&connection->send_queue, false))
             break;
         if (post_write(connection, data + written, count) != 0)
@@ -887,6 +909,8 @@ static void release_connection(transport_connection *connection, bool polite)
     }
     deregister_memory(&connection->tx_mr);
     free(connection->tx_buffer);
+    deregister_memory(&connection->replaced_tx_mr);
+    free(connection->replaced_tx_buffer);
     if (connection->cq != NULL) {
         ibv_destroy_cq(connection->cq);
         atomic_fetch_sub(&live_cqs, 1);

@@ -57,8 +57,9 @@ static const char usage_text[] =
     "  --duration SECONDS      stop issuing after this long (0: no limit)\n"
     "  --rate N                requests per second in all (default: unlimited)\n"
     "  --rx-buffer SIZE        RDMA receive buffer we advertise (default 1MiB)\n"
-    "  --tx-buffer SIZE        RDMA send buffer; a write carries at most a quarter of\n"
-    "                          it (default 256KiB, 4KiB to 64MiB)\n"
+    "  --max-write SIZE        largest RDMA write, 4KiB to 16MiB (default: as much as\n"
+    "                          the server's receive buffer has free, as Valkey's\n"
+    "                          own clients write)\n"
     "  --connect-timeout MS    bound on connecting (default 5000)\n"
     "  --stall SECONDS         a connection with requests outstanding and no progress\n"
     "                          (no reply, no byte in or out) for this long fails as\n"
@@ -215,7 +216,7 @@ int main(int argc, char **argv)
         OPTION_DURATION,
         OPTION_RATE,
         OPTION_RX_BUFFER,
-        OPTION_TX_BUFFER,
+        OPTION_MAX_WRITE,
         OPTION_CONNECT_TIMEOUT,
         OPTION_STALL,
         OPTION_VERIFY,
@@ -239,7 +240,7 @@ int main(int argc, char **argv)
         {"duration", required_argument, NULL, OPTION_DURATION},
         {"rate", required_argument, NULL, OPTION_RATE},
         {"rx-buffer", required_argument, NULL, OPTION_RX_BUFFER},
-        {"tx-buffer", required_argument, NULL, OPTION_TX_BUFFER},
+        {"max-write", required_argument, NULL, OPTION_MAX_WRITE},
         {"connect-timeout", required_argument, NULL, OPTION_CONNECT_TIMEOUT},
         {"stall", required_argument, NULL, OPTION_STALL},
         {"verify", no_argument, NULL, OPTION_VERIFY},
@@ -327,11 +328,11 @@ int main(int argc, char **argv)
             if (parse_size(optarg, &params.rdma_rx_bytes) || params.rdma_rx_bytes == 0)
                 return usage_error("--rx-buffer must be a size such as 1MiB, not", optarg);
             break;
-        case OPTION_TX_BUFFER:
-            if (parse_size(optarg, &params.rdma_tx_bytes) ||
-                params.rdma_tx_bytes < TRANSPORT_MIN_RDMA_TX_BYTES ||
-                params.rdma_tx_bytes > TRANSPORT_MAX_RDMA_TX_BYTES)
-                return usage_error("--tx-buffer must be a size from 4KiB to 64MiB, not", optarg);
+        case OPTION_MAX_WRITE:
+            if (parse_size(optarg, &params.rdma_max_write_bytes) ||
+                params.rdma_max_write_bytes < TRANSPORT_MIN_RDMA_MAX_WRITE_BYTES ||
+                params.rdma_max_write_bytes > TRANSPORT_MAX_RDMA_MAX_WRITE_BYTES)
+                return usage_error("--max-write must be a size from 4KiB to 16MiB, not", optarg);
             break;
         case OPTION_CONNECT_TIMEOUT:
             if (parse_unsigned(optarg, 1, 600000, &number))

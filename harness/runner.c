@@ -516,7 +516,7 @@ static int engine_params_from_case(const scenario_case *one_case, const runner_o
     params->duration_seconds = (double)client->duration_ms / 1000.0;
     params->rate_limit_per_second = (double)client->rate;
     params->rdma_rx_bytes = (size_t)client->rx_buffer;
-    params->rdma_tx_bytes = (size_t)client->tx_buffer;
+    params->rdma_max_write_bytes = (size_t)client->max_write;
     params->verify = client->verify;
     params->stall_seconds = (double)(one_case->settings.watchdog.stall_timeout_ms +
                                      one_case->settings.watchdog.spin_window_ms) /

@@ -36,7 +36,6 @@
 #define DEFAULT_VALUE_SIZE 256
 /* Valkey's own RDMA clients advertise a 1 MiB receive buffer. */
 #define DEFAULT_RX_BUFFER MIB
-#define DEFAULT_TX_BUFFER (256 * KIB) /* the driver's TRANSPORT_DEFAULT_RDMA_TX_BYTES */
 /* The issue asks for a sample at least every 100 ms. */
 #define DEFAULT_SAMPLE_INTERVAL_MS 100
 #define DEFAULT_SPIN_THRESHOLD_PERCENT 90
@@ -115,8 +114,8 @@ static const field fields[] = {
     {"client", "cpu", "client.cpu", FIELD_INTEGER, 0, 1023, true, AT(client.cpu)},
     {"client", "rx_buffer", "client.rx_buffer", FIELD_SIZE, 4 * KIB, GIB, true,
      AT(client.rx_buffer)},
-    {"client", "tx_buffer", "client.tx_buffer", FIELD_SIZE, 4 * KIB, 64 * MIB, true,
-     AT(client.tx_buffer)},
+    {"client", "max_write", "client.max_write", FIELD_SIZE, 4 * KIB, 16 * MIB, true,
+     AT(client.max_write)},
     {"client", "disconnects_expected", "client.disconnects_expected", FIELD_BOOLEAN, 0, 0, false,
      AT(client.disconnects_expected)},
     {"client", "idle_before_load", "client.idle_before_load", FIELD_DURATION, 1, HOUR_MS, true,
@@ -1269,7 +1268,6 @@ static void settings_defaults(scenario_settings *settings)
     settings->client.keyspace = DEFAULT_KEYSPACE;
     settings->client.verify = true;
     settings->client.rx_buffer = DEFAULT_RX_BUFFER;
-    settings->client.tx_buffer = DEFAULT_TX_BUFFER;
     settings->watchdog.sample_interval_ms = DEFAULT_SAMPLE_INTERVAL_MS;
     settings->watchdog.spin_threshold = DEFAULT_SPIN_THRESHOLD_PERCENT;
     settings->watchdog.spin_window_ms = DEFAULT_SPIN_WINDOW_MS;
@@ -1771,8 +1769,8 @@ json_t *scenario_case_to_json(const scenario_case *one_case)
         value_size_to_json(&s->client.value_size), "keyspace", (json_int_t)s->client.keyspace,
         "requests", (json_int_t)s->client.requests, "duration_ms",
         (json_int_t)s->client.duration_ms, "rate", (json_int_t)s->client.rate, "verify",
-        s->client.verify, "rx_buffer", (json_int_t)s->client.rx_buffer, "tx_buffer",
-        (json_int_t)s->client.tx_buffer, "disconnects_expected", s->client.disconnects_expected,
+        s->client.verify, "rx_buffer", (json_int_t)s->client.rx_buffer, "max_write",
+        (json_int_t)s->client.max_write, "disconnects_expected", s->client.disconnects_expected,
         "idle_before_load_ms", (json_int_t)s->client.idle_before_load_ms);
     json_t *churn = json_null();
     if (s->churn.declared)

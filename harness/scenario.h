@@ -115,7 +115,7 @@ typedef struct scenario_client {
     uint64_t rate;        /* requests per second over all connections; 0 = unlimited */
     bool verify;
     uint64_t rx_buffer; /* bytes: the client's RDMA receive buffer */
-    uint64_t tx_buffer; /* bytes: the client's RDMA send buffer (writes up to a quarter) */
+    uint64_t max_write; /* bytes: the client's largest RDMA write; 0: what the server has free */
     uint64_t cpu;       /* the one CPU every load thread runs on; SCENARIO_CPU_ANY: any */
     /* The server may drop our connections (CLIENT KILL): reconnect instead of failing. */
     bool disconnects_expected;

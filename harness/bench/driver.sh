@@ -13,11 +13,10 @@ build=$1
 rounds=${BENCH_ROUNDS:-3}
 # By hand: BENCH_ONLY="c=50 P=16" runs only the cells whose name contains it.
 only=${BENCH_ONLY:-}
-# By hand: BENCH_TX_BUFFER=4MiB gives our driver that RDMA send buffer (--tx-buffer), so
-# its writes reach 1 MiB as valkey-benchmark's do; unset, the driver's default (64 KiB
-# writes).
+# By hand: BENCH_MAX_WRITE=64KiB caps our driver's RDMA writes (--max-write); unset, a
+# write carries what the server's buffer has free, as valkey-benchmark's do.
 tx_option=()
-[ -n "${BENCH_TX_BUFFER:-}" ] && tx_option=(--tx-buffer "$BENCH_TX_BUFFER")
+[ -n "${BENCH_MAX_WRITE:-}" ] && tx_option=(--max-write "$BENCH_MAX_WRITE")
 # No run takes a minute even under emulation; a hung tool must not hang the bench.
 run_bound=300
 load=$build/drivers/valkey-load

@@ -53,6 +53,7 @@ static int fake_post_send(struct ibv_qp *qp, struct ibv_send_wr *request, struct
         send->remote_addr = request->wr.rdma.remote_addr;
         send->rkey = request->wr.rdma.rkey;
         send->length = request->sg_list[0].length;
+        send->local_addr = request->sg_list[0].addr;
         memcpy(send->control, (void *)(uintptr_t)request->sg_list[0].addr,
                send->length < 32 ? send->length : 32);
     }
@@ -267,6 +268,7 @@ struct ibv_mr *__wrap_ibv_reg_mr(struct ibv_pd *pd, void *addr, size_t length, i
     mr->rkey = next_key++;
     if (fake.registrations < 16) {
         fake.registered_length[fake.registrations] = length;
+        fake.registered_addr[fake.registrations] = (uintptr_t)addr;
         fake.registered_access[fake.registrations] = access;
     }
     fake.registrations++;

@@ -24,6 +24,7 @@ typedef struct fake_send {
     uint64_t remote_addr;
     uint32_t rkey;
     uint32_t length;
+    uint64_t local_addr; /* where the payload was posted from */
     uint8_t control[32]; /* the first 32 bytes of the payload */
 } fake_send;
 
@@ -47,6 +48,7 @@ typedef struct fake_verbs {
     /* Every memory registration, in order: what it covered and with which access. */
     int registrations;
     size_t registered_length[16];
+    uint64_t registered_addr[16];
     int registered_access[16];
     fake_send sends[FAKE_MAX_SENDS];
     int send_count;

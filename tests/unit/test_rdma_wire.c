@@ -258,74 +258,6 @@ static void send_queue_never_signals_less_often_than_its_data_window(void **stat
     assert_int_equal(queue.signal_every, 6);
 }
 
-static void send_ring_gives_contiguous_room_up_to_its_end(void **state)
-{
-    (void)state;
-    rdma_tx_ring ring;
-    rdma_tx_ring_init(&ring, 100);
-    assert_int_equal(rdma_tx_ring_room(&ring), 100);
-    rdma_tx_ring_commit(&ring, 30, 1, false);
-    assert_int_equal(ring.head, 30);
-    assert_int_equal(rdma_tx_ring_room(&ring), 70);
-    rdma_tx_ring_commit(&ring, 70, 2, true);
-    /* Full until a signalled completion frees it; the head wrapped to the start. */
-    assert_int_equal(ring.head, 0);
-    assert_int_equal(rdma_tx_ring_room(&ring), 0);
-    rdma_tx_ring_on_completion(&ring, 2);
-    assert_int_equal(ring.in_use, 0);
-    assert_int_equal(rdma_tx_ring_room(&ring), 100);
-}
-
-static void send_ring_frees_only_what_a_completed_signal_covers(void **state)
-{
-    (void)state;
-    rdma_tx_ring ring;
-    rdma_tx_ring_init(&ring, 100);
-    rdma_tx_ring_commit(&ring, 40, 1, true);
-    rdma_tx_ring_commit(&ring, 20, 2, false);
-    rdma_tx_ring_commit(&ring, 30, 3, true);
-    rdma_tx_ring_commit(&ring, 5, 4, false);
-    assert_int_equal(rdma_tx_ring_room(&ring), 5);
-    /* An unsignalled request's completion is never seen: nothing moves for it. */
-    rdma_tx_ring_on_completion(&ring, 0);
-    assert_int_equal(ring.in_use, 95);
-    rdma_tx_ring_on_completion(&ring, 1);
-    assert_int_equal(ring.in_use, 55);
-    /* Wrapped: the free space is at the start, up to the oldest byte in flight. */
-    rdma_tx_ring_commit(&ring, 5, 5, false);
-    assert_int_equal(ring.head, 0);
-    assert_int_equal(rdma_tx_ring_room(&ring), 40);
-    rdma_tx_ring_on_completion(&ring, 3);
-    /* Sequences 4 and 5 are still unsignalled: their 10 bytes stay taken. */
-    assert_int_equal(ring.in_use, 10);
-    assert_int_equal(rdma_tx_ring_room(&ring), 90);
-}
-
-static void send_ring_asks_for_a_signal_once_per_quarter(void **state)
-{
-    (void)state;
-    rdma_tx_ring ring;
-    rdma_tx_ring_init(&ring, 400);
-    assert_false(rdma_tx_ring_needs_signal(&ring, 99));
-    assert_true(rdma_tx_ring_needs_signal(&ring, 100));
-    rdma_tx_ring_commit(&ring, 60, 1, false);
-    assert_true(rdma_tx_ring_needs_signal(&ring, 40));
-    rdma_tx_ring_commit(&ring, 40, 2, true);
-    assert_false(rdma_tx_ring_needs_signal(&ring, 40));
-}
-
-static void send_ring_waits_when_every_mark_is_taken(void **state)
-{
-    (void)state;
-    rdma_tx_ring ring;
-    rdma_tx_ring_init(&ring, 1000);
-    for (uint64_t i = 1; i <= RDMA_TX_RING_MARKS; i++)
-        rdma_tx_ring_commit(&ring, 1, i, true);
-    assert_int_equal(rdma_tx_ring_room(&ring), 0);
-    rdma_tx_ring_on_completion(&ring, 1);
-    assert_int_equal(rdma_tx_ring_room(&ring), 1000 - RDMA_TX_RING_MARKS);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,10 +278,6 @@ int main(void)
         cmocka_unit_test(send_queue_signals_every_nth_and_every_control_message),
         cmocka_unit_test(send_queue_keeps_reserved_slots_for_control_messages),
         cmocka_unit_test(send_queue_never_signals_less_often_than_its_data_window),
-        cmocka_unit_test(send_ring_gives_contiguous_room_up_to_its_end),
-        cmocka_unit_test(send_ring_frees_only_what_a_completed_signal_covers),
-        cmocka_unit_test(send_ring_asks_for_a_signal_once_per_quarter),
-        cmocka_unit_test(send_ring_waits_when_every_mark_is_taken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

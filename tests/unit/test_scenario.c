@@ -82,7 +82,7 @@ static void a_minimal_file_gets_every_default(void **state)
     assert_int_equal(s->client.rate, 0);
     assert_true(s->client.verify);
     assert_int_equal(s->client.rx_buffer, 1048576);
-    assert_int_equal(s->client.tx_buffer, 262144);
+    assert_int_equal(s->client.max_write, 0);
     assert_int_equal(s->watchdog.sample_interval_ms, 100);
     assert_int_equal(s->watchdog.spin_threshold, 90);
     assert_int_equal(s->watchdog.spin_window_ms, 3000);
@@ -147,7 +147,7 @@ static void every_field_is_read_with_its_unit(void **state)
     assert_int_equal(s->client.rate, 500);
     assert_false(s->client.verify);
     assert_int_equal(s->client.rx_buffer, 2 * MIB);
-    assert_int_equal(s->client.tx_buffer, 4 * MIB);
+    assert_int_equal(s->client.max_write, 64 * KIB);
     assert_int_equal(s->watchdog.sample_interval_ms, 50);
     assert_int_equal(s->watchdog.spin_threshold, 80);
     assert_int_equal(s->watchdog.spin_window_ms, 2 * 60000); /* 2m */

@@ -83,12 +83,12 @@ static void pump(fixture *f)
     }
 }
 
-static void open_connection_sending(fixture *f, size_t rx_bytes, size_t tx_bytes)
+static void open_connection_sending(fixture *f, size_t rx_bytes, size_t max_write)
 {
     transport_options options = {.host = "192.0.2.1",
                                  .port = 6379,
                                  .rdma_rx_bytes = rx_bytes,
-                                 .rdma_tx_bytes = tx_bytes,
+                                 .rdma_max_write_bytes = max_write,
                                  .connect_timeout_ms = 5000};
     char error[320] = "";
     f->connection = transport_rdma.open(&options, f->epoll_fd, error, sizeof(error));
@@ -191,9 +191,8 @@ static void connection_walks_the_states_and_builds_the_queue_pair(void **state)
     /* The receive buffer is the one registered for remote writes. */
     assert_int_equal(fake.registered_length[1], TRANSPORT_DEFAULT_RDMA_RX_BYTES);
     assert_int_equal(fake.registered_access[1], IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
-    /* The send buffer does not mirror the server's 1 MiB: a 256 KiB ring, local only. */
-    assert_int_equal(fake.registered_length[2], 256 << 10);
-    assert_int_equal(fake.registered_access[2], IBV_ACCESS_LOCAL_WRITE);
+    /* The send buffer waits for the server's size: control slots and receive buffer only. */
+    assert_int_equal(fake.registrations, 2);
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_CONNECTING);
 
     fake_cm_event(RDMA_CM_EVENT_ESTABLISHED, 0);
@@ -209,6 +208,10 @@ static void connection_walks_the_states_and_builds_the_queue_pair(void **state)
     server_registers(1 << 20);
     pump(f);
     assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
+    /* Now the send buffer, a mirror of the server's, local only. */
+    assert_int_equal(fake.registrations, 3);
+    assert_int_equal(fake.registered_length[2], 1 << 20);
+    assert_int_equal(fake.registered_access[2], IBV_ACCESS_LOCAL_WRITE);
     assert_int_equal(transport_rdma.tick(f->connection, now_ns() + 3600 * ONE_SECOND_NS), 0);
 }
 
@@ -371,39 +374,40 @@ static void only_every_64th_write_is_signalled_and_a_full_queue_waits(void **sta
     assert_int_equal(transport_rdma.write(f->connection, "x", 1), 1);
 }
 
-static void a_write_larger_than_the_send_ring_waits_for_its_completion(void **state)
+/* A write takes all the server has free in one request, posted from the same offset of
+ * our mirror of its buffer; that offset is reused once the server advertises its buffer
+ * anew, with no completion awaited. */
+static void a_write_fills_the_server_buffer_in_one_request_from_the_same_offset(void **state)
 {
     fixture *f = *state;
     connect_fully(f, 0, 1 << 20);
-    static char value[300 << 10];
+    uint64_t mirror = fake.registered_addr[2];
+    static char value[3 << 20];
     memset(value, 'v', sizeof(value));
-    /* The ring holds 256 KiB: four signalled writes of a quarter each fill it. */
-    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 256 << 10);
-    assert_int_equal(fake.send_count, 1 + 4);
-    for (int i = 1; i <= 4; i++) {
-        assert_true(fake.sends[i].signalled);
-        assert_int_equal(fake.sends[i].imm_host_order, 64 << 10);
-        assert_true(fake.sends[i].remote_addr ==
-                    SERVER_BUFFER_ADDR + (uint64_t)(i - 1) * (64 << 10));
-    }
-    assert_int_equal(transport_rdma.write(f->connection, value, 44 << 10), 0);
-    /* The first quarter's completion frees it, while the other three are in flight. */
-    fake_completion(&(struct ibv_wc){
-        .wr_id = fake.sends[1].wr_id, .status = IBV_WC_SUCCESS, .opcode = IBV_WC_RDMA_WRITE});
+    assert_int_equal(transport_rdma.write(f->connection, value, 300 << 10), 300 << 10);
+    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 724 << 10);
+    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 0);
+    assert_int_equal(fake.send_count, 1 + 2);
+    assert_int_equal(fake.sends[2].imm_host_order, 724 << 10);
+    assert_true(fake.sends[2].remote_addr == SERVER_BUFFER_ADDR + (300 << 10));
+    assert_true(fake.sends[2].local_addr == mirror + (300 << 10));
+    /* Neither write is signalled (sequences 2 and 3), and none has completed. */
+    assert_false(fake.sends[1].signalled || fake.sends[2].signalled);
+    server_registers(1 << 20);
     pump(f);
-    assert_int_equal(transport_rdma.write(f->connection, value, 100 << 10), 64 << 10);
-    assert_true(fake.sends[5].remote_addr == SERVER_BUFFER_ADDR + (256 << 10));
-    assert_int_equal(transport_rdma.state(f->connection), TRANSPORT_READY);
+    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 1 << 20);
+    assert_int_equal(fake.send_count, 1 + 3);
+    assert_true(fake.sends[3].remote_addr == SERVER_BUFFER_ADDR);
+    assert_true(fake.sends[3].local_addr == mirror);
+    assert_int_equal(fake.registrations, 3);
 }
 
-/* A 2 MiB send buffer (client.tx_buffer, --tx-buffer) is registered whole and cuts a
- * 1 MiB value into writes of a quarter of it. */
-static void a_larger_send_buffer_makes_larger_writes(void **state)
+/* --max-write (client.max_write) cuts a 1 MiB value into writes of that size. */
+static void a_largest_write_cuts_values_into_writes_of_that_size(void **state)
 {
     fixture *f = *state;
-    open_connection_sending(f, 0, 2 << 20);
+    open_connection_sending(f, 0, 512 << 10);
     reach_established(f);
-    assert_int_equal(fake.registered_length[2], 2 << 20);
     server_registers(1 << 20);
     pump(f);
     static char value[1 << 20];
@@ -412,17 +416,43 @@ static void a_larger_send_buffer_makes_larger_writes(void **state)
     assert_int_equal(fake.send_count, 1 + 2);
     assert_int_equal(fake.sends[1].imm_host_order, 512 << 10);
     assert_int_equal(fake.sends[2].imm_host_order, 512 << 10);
+    assert_true(fake.sends[2].remote_addr == SERVER_BUFFER_ADDR + (512 << 10));
 }
 
-static void a_send_buffer_out_of_bounds_is_refused_with_its_size(void **state)
+static void a_largest_write_out_of_bounds_is_refused_with_its_size(void **state)
 {
     fixture *f = *state;
-    transport_options options = {
-        .host = "192.0.2.1", .port = 6379, .rdma_tx_bytes = 1024, .connect_timeout_ms = 5000};
+    transport_options options = {.host = "192.0.2.1",
+                                 .port = 6379,
+                                 .rdma_max_write_bytes = 1024,
+                                 .connect_timeout_ms = 5000};
     char error[320] = "";
     assert_null(transport_rdma.open(&options, f->epoll_fd, error, sizeof(error)));
-    assert_string_equal(error,
-                        "rdma 192.0.2.1:6379: send buffer of 1024 bytes is outside 4096..67108864");
+    assert_string_equal(
+        error, "rdma 192.0.2.1:6379: largest write of 1024 bytes is outside 4096..16777216");
+}
+
+/* A server that advertises a larger buffer gets a larger mirror; the smaller one is kept
+ * while writes from it may be in flight, and released at close (the teardown checks that
+ * no memory region is left). Growing twice with writes still in flight is refused. */
+static void a_larger_server_buffer_grows_the_mirror(void **state)
+{
+    fixture *f = *state;
+    connect_fully(f, 0, 64 << 10);
+    static char value[256 << 10];
+    memset(value, 'v', sizeof(value));
+    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 64 << 10);
+    server_registers(128 << 10);
+    pump(f);
+    assert_int_equal(fake.registrations, 4);
+    assert_int_equal(fake.registered_length[3], 128 << 10);
+    assert_int_equal(transport_rdma.write(f->connection, value, sizeof(value)), 128 << 10);
+    assert_true(fake.sends[2].local_addr == fake.registered_addr[3]);
+    assert_int_equal(fake.mrs, 4);
+    server_registers(256 << 10);
+    pump(f);
+    assert_failed_with(f, "server grew its receive buffer again (262144 bytes) while writes");
+    assert_int_equal(transport_rdma.failure(f->connection), TRANSPORT_FAILURE_PROTOCOL);
 }
 
 static void received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed(void **state)
@@ -662,9 +692,10 @@ int main(void)
         FIXTURE_TEST(address_error_fails_with_one_line),
         FIXTURE_TEST(write_never_passes_the_server_buffer_and_resumes_on_its_next_registration),
         FIXTURE_TEST(only_every_64th_write_is_signalled_and_a_full_queue_waits),
-        FIXTURE_TEST(a_write_larger_than_the_send_ring_waits_for_its_completion),
-        FIXTURE_TEST(a_larger_send_buffer_makes_larger_writes),
-        FIXTURE_TEST(a_send_buffer_out_of_bounds_is_refused_with_its_size),
+        FIXTURE_TEST(a_write_fills_the_server_buffer_in_one_request_from_the_same_offset),
+        FIXTURE_TEST(a_largest_write_cuts_values_into_writes_of_that_size),
+        FIXTURE_TEST(a_largest_write_out_of_bounds_is_refused_with_its_size),
+        FIXTURE_TEST(a_larger_server_buffer_grows_the_mirror),
         FIXTURE_TEST(received_bytes_are_read_in_order_and_the_buffer_recycles_when_consumed),
         FIXTURE_TEST(keepalives_are_counted_and_their_receive_reposted),
         FIXTURE_TEST(completions_are_drained_and_notification_rearmed_on_each_event),
