@@ -828,13 +828,17 @@ static int flush_output(load_connection *connection, int64_t now_ns)
 {
     const transport *wire_type = connection->wire_type;
     for (;;) {
-        if (resp_buffer_pending(&connection->output) == 0) {
-            if (!connection->stream.active) {
-                break;
-            }
+        /* A value being streamed is topped up to more than a piece before each write, so
+         * the wire can fill the server's free space in one write: waiting until the output
+         * ran dry cut each server buffer's worth in two, at a piece boundary. */
+        if (connection->stream.active &&
+            resp_buffer_pending(&connection->output) < STREAM_VALUE_PIECE_BYTES) {
             if (make_stream_piece(connection) != 0) {
                 return -1;
             }
+        }
+        if (resp_buffer_pending(&connection->output) == 0) {
+            break;
         }
         ssize_t written =
             wire_type->write(connection->wire, resp_buffer_pending_data(&connection->output),

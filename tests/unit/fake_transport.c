@@ -30,6 +30,7 @@ static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static stored_value store[STORE_SLOTS];
 static fake_server_behaviour behaviour;
 static uint64_t commands_seen;
+static uint64_t short_writes;               /* under store_lock */
 static int connecting_now, connecting_peak; /* under store_lock */
 static int connections_opened;
 
@@ -69,6 +70,7 @@ void fake_server_reset(const fake_server_behaviour *new_behaviour)
     }
     behaviour = *new_behaviour;
     commands_seen = 0;
+    short_writes = 0;
     connecting_now = connecting_peak = 0;
     connections_opened = 0;
     pthread_mutex_unlock(&store_lock);
@@ -89,6 +91,14 @@ static void connecting_changed(int change)
     if (connecting_now > connecting_peak)
         connecting_peak = connecting_now;
     pthread_mutex_unlock(&store_lock);
+}
+
+uint64_t fake_server_short_writes(void)
+{
+    pthread_mutex_lock(&store_lock);
+    uint64_t count = short_writes;
+    pthread_mutex_unlock(&store_lock);
+    return count;
 }
 
 uint64_t fake_server_commands_seen(void)
@@ -294,6 +304,10 @@ static ssize_t fake_write(transport_connection *connection, const void *buffer, 
     }
     if (behaviour.largest_write != 0 && size > behaviour.largest_write) {
         size = behaviour.largest_write;
+    } else if (behaviour.largest_write != 0 && size < behaviour.largest_write) {
+        pthread_mutex_lock(&store_lock);
+        short_writes++;
+        pthread_mutex_unlock(&store_lock);
     }
     if (resp_reader_feed(connection->requests, buffer, size) != 0) {
         connection->state = TRANSPORT_FAILED;

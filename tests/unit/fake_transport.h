@@ -44,6 +44,9 @@ void fake_server_reset(const fake_server_behaviour *behaviour);
 fake_server_behaviour fake_server_well_behaved(void);
 /* Commands the fake has answered or swallowed, over all connections. */
 uint64_t fake_server_commands_seen(void);
+/* Writes offered fewer bytes than largest_write since the reset: over RDMA each is one
+ * more write (and one more event on the server) for the same bytes. */
+uint64_t fake_server_short_writes(void);
 /* The most connections that were connecting at the same time since the reset. */
 int fake_server_connecting_peak(void);
 
