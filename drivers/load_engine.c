@@ -166,7 +166,7 @@ struct load_thread {
     bool full_pass_wanted;        /* the next pass services every connection */
     int64_t next_full_pass_ns;
     bool saw_load_begun, saw_issuing; /* as of the last pass: a change makes a full one */
-    int64_t next_churn_ns;        /* thread 0 only: when the churn schedule next kills */
+    int64_t next_churn_ns;            /* thread 0 only: when the churn schedule next kills */
 };
 
 struct load_engine {

@@ -68,6 +68,16 @@ static const load_results *run_to_the_end(engine_fixture *fixture)
     return results;
 }
 
+/* run_to_the_end, for a run that must end with every connection sound and this many
+ * replies. */
+static const load_results *run_cleanly(engine_fixture *fixture, uint64_t replies)
+{
+    const load_results *results = run_to_the_end(fixture);
+    assert_int_equal(results->failed_connections, 0);
+    assert_int_equal(results->replies, replies);
+    return results;
+}
+
 /* run_to_the_end, with the wall time it took in *seconds. */
 static const load_results *run_to_the_end_timed(engine_fixture *fixture, double *seconds)
 {
@@ -238,9 +248,7 @@ static void test_connections_are_opened_a_few_at_a_time_and_all_take_part(void *
     misbehave(&slow_to_connect);
     fixture->params.connections = 12;
     fixture->params.request_limit = 1200;
-    const load_results *results = run_to_the_end(fixture);
-    assert_int_equal(results->failed_connections, 0);
-    assert_int_equal(results->replies, 1200);
+    const load_results *results = run_cleanly(fixture, 1200);
     /* One event loop: never more than 4 connecting at once, as valkey-benchmark, which
      * connects one client at a time, never floods the server with requests either. */
     assert_int_equal(fake_server_connecting_peak(), 4);
@@ -262,9 +270,7 @@ static void test_value_sizes_from_a_list_survive_tiny_reads_and_writes(void **st
     fixture->params.request_limit = 200;
     fixture->params.key_space = 5;
     fixture->params.verify = true;
-    const load_results *results = run_to_the_end(fixture);
-    assert_int_equal(results->failed_connections, 0);
-    assert_int_equal(results->replies, 200);
+    const load_results *results = run_cleanly(fixture, 200);
     assert_true(results->verified_gets > 0);
 }
 
@@ -279,9 +285,7 @@ static void test_a_deep_pipeline_of_large_values_holds_at_most_a_megabyte_of_out
     fixture->params.pipeline_depth = 64; /* 16 MiB of SETs if all were encoded at once */
     fixture->params.request_limit = 200;
     fixture->params.set_fraction = 1.0;
-    const load_results *results = run_to_the_end(fixture);
-    assert_int_equal(results->failed_connections, 0);
-    assert_int_equal(results->replies, 200);
+    const load_results *results = run_cleanly(fixture, 200);
     uint64_t peak = results->connections[0].peak_output_bytes;
     /* The 1 MiB budget, plus one SET (its value and a header of a few dozen bytes). */
     assert_in_range(peak, 256 * 1024, (1 << 20) + 256 * 1024 + 64);
@@ -303,9 +307,7 @@ static void test_a_large_value_is_streamed_and_still_verifies(void **state)
     fixture->params.request_limit = 40;
     fixture->params.key_space = 3;
     fixture->params.verify = true;
-    const load_results *results = run_to_the_end(fixture);
-    assert_int_equal(results->failed_connections, 0);
-    assert_int_equal(results->replies, 40);
+    const load_results *results = run_cleanly(fixture, 40);
     assert_true(results->verified_gets > 0);
     for (size_t i = 0; i < results->connection_count; i++) {
         uint64_t peak = results->connections[i].peak_output_bytes;
@@ -329,9 +331,7 @@ static void test_a_streamed_value_is_offered_in_whole_writes(void **state)
     fixture->params.value_sizes = (value_size_spec){.sizes = sizes, .size_count = 1};
     fixture->params.request_limit = 6;
     fixture->params.set_fraction = 1.0;
-    const load_results *results = run_to_the_end(fixture);
-    assert_int_equal(results->failed_connections, 0);
-    assert_int_equal(results->replies, 6);
+    run_cleanly(fixture, 6);
     /* One short write per SET: the last bytes of its value. */
     assert_int_equal(fake_server_short_writes(), 6);
 }
@@ -381,9 +381,7 @@ static void test_error_replies_are_counted_without_ending_the_connection(void **
     misbehave(&behaviour);
     fixture->params.set_fraction = 1.0;
     fixture->params.request_limit = 40;
-    const load_results *results = run_to_the_end(fixture);
-    assert_int_equal(results->failed_connections, 0);
-    assert_int_equal(results->replies, 40);
+    const load_results *results = run_cleanly(fixture, 40);
     assert_int_equal(results->error_replies, 40);
     assert_int_equal(results->sets, 0);
     assert_string_equal(results->connections[0].first_error_reply,
