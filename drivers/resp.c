@@ -198,7 +198,9 @@ void resp_reply_free(resp_reply *reply)
         }
         free(reply->elements);
     }
-    free(reply->string);
+    if (reply->string != (char *)(reply + 1)) {
+        free(reply->string);
+    }
     free(reply);
 }
 
@@ -282,6 +284,21 @@ static resp_reply *new_reply(resp_type type)
     resp_reply *reply = calloc(1, sizeof(*reply));
     if (reply != NULL) {
         reply->type = type;
+    }
+    return reply;
+}
+
+/* A reply with room for `length` bytes of text and a NUL in the same allocation: one
+ * malloc and one free per reply, not two (they were a fifth of a GET's instructions). */
+static resp_reply *new_text_reply(resp_type type, size_t length)
+{
+    if (length > SIZE_MAX - sizeof(resp_reply) - 1) {
+        return NULL;
+    }
+    resp_reply *reply = malloc(sizeof(*reply) + length + 1);
+    if (reply != NULL) {
+        *reply = (resp_reply){.type = type, .string = (char *)(reply + 1), .length = length};
+        reply->string[length] = '\0';
     }
     return reply;
 }
@@ -371,20 +388,14 @@ static bool parse_int64(const char *text, size_t length, int64_t *out)
 
 static int text_reply(resp_reader *reader, resp_type type)
 {
-    resp_reply *reply = new_reply(type);
-    char *copy = malloc(reader->line_length + 1);
-    if (reply == NULL || copy == NULL) {
-        free(reply);
-        free(copy);
+    resp_reply *reply = new_text_reply(type, reader->line_length);
+    if (reply == NULL) {
         return fail(reader, reader->line_start_position, "out of memory");
     }
     /* An empty first line ("+\r\n") leaves line unallocated, and memcpy must not see
      * a NULL pointer even for 0 bytes. */
     if (reader->line_length > 0)
-        memcpy(copy, reader->line, reader->line_length);
-    copy[reader->line_length] = '\0';
-    reply->string = copy;
-    reply->length = reader->line_length;
+        memcpy(reply->string, reader->line, reader->line_length);
     return reply_done(reader, reply);
 }
 
@@ -406,17 +417,11 @@ static int bulk_header(resp_reader *reader, int64_t length)
                     "bulk length %" PRId64 " exceeds the maximum of %zu", length,
                     reader->options.max_bulk_bytes);
     }
-    resp_reply *bulk = new_reply(RESP_BULK_STRING);
-    char *payload = malloc((size_t)length + 1);
-    if (bulk == NULL || payload == NULL) {
-        free(bulk);
-        free(payload);
+    resp_reply *bulk = new_text_reply(RESP_BULK_STRING, (size_t)length);
+    if (bulk == NULL) {
         return fail(reader, reader->line_start_position,
                     "out of memory for a %" PRId64 "-byte bulk string", length);
     }
-    payload[length] = '\0';
-    bulk->string = payload;
-    bulk->length = (size_t)length;
     reader->bulk = bulk;
     reader->bulk_filled = 0;
     reader->state = length > 0 ? PARSE_BULK_PAYLOAD : PARSE_BULK_CR;

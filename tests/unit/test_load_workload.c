@@ -164,6 +164,15 @@ static void test_key_names_join_prefix_and_index(void **state)
     assert_string_equal(name, "key:42");
     assert_int_equal(load_key_name(name, sizeof(name), "", 18446744073709551615ull), 20);
     assert_string_equal(name, "18446744073709551615");
+    assert_int_equal(load_key_name(name, sizeof(name), "user:", 0), 6);
+    assert_string_equal(name, "user:0");
+    /* Cut to the room, NUL-terminated, and the whole length told, as snprintf does. */
+    char small[6];
+    assert_int_equal(load_key_name(small, sizeof(small), "key:", 1234), 8);
+    assert_string_equal(small, "key:1");
+    assert_int_equal(load_key_name(small, 3, "", 98765), 5);
+    assert_string_equal(small, "98");
+    assert_int_equal(load_key_name(NULL, 0, "k", 7), 2);
 }
 
 static void test_fixed_value_size_is_always_chosen(void **state)
