@@ -2,6 +2,7 @@
  * load_workload.c: the request choices promised by load_workload.h.
  */
 #include "load_workload.h"
+#include "decimal.h"
 
 #include <string.h>
 
@@ -89,13 +90,8 @@ size_t load_value_size_largest(const value_size_spec *spec)
 
 size_t load_key_name(char *out, size_t capacity, const char *prefix, uint64_t key_index)
 {
-    /* Once or twice per request: snprintf was a quarter of the driver's instructions. */
-    char digits[20]; /* UINT64_MAX has 20 */
-    size_t digit_count = 0;
-    do {
-        digits[digit_count++] = (char)('0' + key_index % 10);
-        key_index /= 10;
-    } while (key_index > 0);
+    char digits[DECIMAL_MAX_DIGITS];
+    size_t digit_count = decimal_format(digits, key_index);
     size_t prefix_length = strlen(prefix);
     size_t length = prefix_length + digit_count;
     if (capacity == 0) {
@@ -105,8 +101,8 @@ size_t load_key_name(char *out, size_t capacity, const char *prefix, uint64_t ke
     for (size_t i = 0; i < prefix_length && at + 1 < capacity; i++) {
         out[at++] = prefix[i];
     }
-    while (digit_count > 0 && at + 1 < capacity) {
-        out[at++] = digits[--digit_count];
+    for (size_t i = 0; i < digit_count && at + 1 < capacity; i++) {
+        out[at++] = digits[i];
     }
     out[at] = '\0';
     return length;

@@ -6,6 +6,7 @@
  * straight from the caller's bytes into its final allocation.
  */
 #include "resp.h"
+#include "decimal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -20,7 +21,6 @@
 /* An initial line buffer large enough for every header and "+OK". */
 #define LINE_INITIAL_CAPACITY 64
 /* The longest decimal int64, with sign: "-9223372036854775808". */
-#define INT64_DECIMAL_MAX_DIGITS 20
 
 typedef enum parse_state {
     PARSE_TYPE,         /* the next byte is a reply type byte */
@@ -198,10 +198,7 @@ void resp_reply_free(resp_reply *reply)
         }
         free(reply->elements);
     }
-    if (reply->string != (char *)(reply + 1)) {
-        free(reply->string);
-    }
-    free(reply);
+    free(reply); /* its text, if any, is in the same allocation (new_text_reply) */
 }
 
 /* Frees an array that is only partly filled: slots past `filled` are unset. */
@@ -367,7 +364,7 @@ static bool parse_int64(const char *text, size_t length, int64_t *out)
         negative = true;
         i = 1;
     }
-    if (i == length || length > INT64_DECIMAL_MAX_DIGITS) {
+    if (i == length || length > DECIMAL_MAX_DIGITS) {
         return false;
     }
     uint64_t magnitude = 0;
@@ -625,35 +622,17 @@ resp_status resp_reader_next(resp_reader *reader, resp_reply **out)
 
 /* ---- writer ---- */
 
-static size_t decimal_digits(size_t value)
-{
-    size_t digits = 1;
-    while (value >= 10) {
-        value /= 10;
-        digits++;
-    }
-    return digits;
-}
-
 /* "<type><decimal>\r\n" */
 static size_t header_size(size_t value)
 {
-    return 1 + decimal_digits(value) + 2;
+    return 1 + decimal_length(value) + 2;
 }
 
 static size_t write_header(char *out, char type, size_t value)
 {
-    char digits[INT64_DECIMAL_MAX_DIGITS];
-    size_t count = 0;
-    do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value > 0);
     size_t length = 0;
     out[length++] = type;
-    while (count > 0) {
-        out[length++] = digits[--count];
-    }
+    length += decimal_format(out + length, value);
     out[length++] = '\r';
     out[length++] = '\n';
     return length;

@@ -46,8 +46,9 @@ typedef struct resp_reply resp_reply;
 struct resp_reply {
     resp_type type;
     int64_t integer; /* RESP_INTEGER */
-    /* Simple strings, errors and bulk strings: the payload, always followed by a NUL
-     * that is not counted in length, so text replies can be printed directly. */
+    /* Simple strings, errors and bulk strings: the payload, in the reply's own
+     * allocation and always followed by a NUL that is not counted in length, so text
+     * replies can be printed directly. */
     char *string;
     size_t length;
     /* Arrays: the announced count; elements is NULL when the reader skims arrays. */

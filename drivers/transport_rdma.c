@@ -115,7 +115,6 @@ struct transport_connection {
      * first advertises it. A smaller one it replaced waits here until close. */
     uint8_t *tx_buffer;
     struct ibv_mr *tx_mr;
-    uint32_t tx_capacity;
     uint8_t *replaced_tx_buffer;
     struct ibv_mr *replaced_tx_mr;
     uint32_t max_write; /* 0: as much as the server's buffer has free */
@@ -517,7 +516,7 @@ static int drain_cm_events(transport_connection *connection)
  * as the server's free space. The buffer grows if the server advertises a larger one. */
 static int ensure_send_buffer(transport_connection *connection, uint32_t length)
 {
-    if (length <= connection->tx_capacity)
+    if (connection->tx_mr != NULL && length <= connection->tx_mr->length)
         return 0;
     if (connection->tx_mr != NULL) {
         /* Writes from the old buffer may not have completed here yet: it is kept until
@@ -537,7 +536,6 @@ static int ensure_send_buffer(transport_connection *connection, uint32_t length)
         connection->replaced_tx_buffer = connection->tx_buffer;
         connection->tx_mr = NULL;
         connection->tx_buffer = NULL;
-        connection->tx_capacity = 0;
     }
     connection->tx_buffer = aligned_buffer(length);
     if (connection->tx_buffer == NULL) {
@@ -551,7 +549,6 @@ static int ensure_send_buffer(transport_connection *connection, uint32_t length)
              strerror(errno));
         return -1;
     }
-    connection->tx_capacity = length;
     return 0;
 }
 
