@@ -61,6 +61,51 @@ static void test_a_piece_made_at_any_offset_is_that_slice_of_the_value(void **st
     }
 }
 
+/* The pattern is made a 32 KiB table at a time: pieces that cross a table's end, or
+ * start past it, are still slices of the one value, byte for byte. */
+static void test_pieces_across_the_table_boundary_are_slices_of_the_value(void **state)
+{
+    (void)state;
+    const size_t length = 100 * 1024;
+    char *whole = malloc(length);
+    char *piece = malloc(length);
+    assert_non_null(whole);
+    assert_non_null(piece);
+    uint64_t seed = value_pattern_seed("key:9", 5);
+    value_pattern_fill(seed, whole, length);
+    const size_t starts[] = {32760, 32761, 32768, 65535, 65536, 70001};
+    for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+        size_t count = length - starts[i];
+        value_pattern_fill_at(seed, starts[i], piece, count);
+        assert_memory_equal(piece, whole + starts[i], count);
+        assert_int_equal((uint8_t)piece[0], value_pattern_byte(seed, starts[i]));
+    }
+    for (size_t offset = 0; offset < length; offset += 997) {
+        assert_int_equal((uint8_t)whole[offset], value_pattern_byte(seed, offset));
+    }
+    free(piece);
+    free(whole);
+}
+
+/* A duplicated 32 KiB block (one table's worth, where a repeating pattern would be blind)
+ * and a 64 KiB chunk sent twice are both caught where the copy starts. */
+static void test_a_repeated_block_is_caught_where_it_starts(void **state)
+{
+    (void)state;
+    const size_t length = 192 * 1024;
+    char *value = malloc(length);
+    assert_non_null(value);
+    uint64_t seed = value_pattern_seed("key:3", 5);
+    const size_t sizes[] = {32 * 1024, 64 * 1024};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        value_pattern_fill(seed, value, length);
+        memcpy(value + sizes[i], value, sizes[i]);
+        int64_t mismatch = value_pattern_first_mismatch(seed, value, length);
+        assert_true(mismatch >= (int64_t)sizes[i] && mismatch < (int64_t)sizes[i] + 8);
+    }
+    free(value);
+}
+
 static void test_intact_value_verifies(void **state)
 {
     (void)state;
@@ -341,6 +386,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pattern_is_a_function_of_the_key_alone),
         cmocka_unit_test(test_a_piece_made_at_any_offset_is_that_slice_of_the_value),
+        cmocka_unit_test(test_pieces_across_the_table_boundary_are_slices_of_the_value),
+        cmocka_unit_test(test_a_repeated_block_is_caught_where_it_starts),
         cmocka_unit_test(test_intact_value_verifies),
         cmocka_unit_test(test_corruption_is_found_at_its_exact_offset),
         cmocka_unit_test(test_value_of_another_key_is_caught),
