@@ -26,15 +26,12 @@ static inline size_t decimal_length(uint64_t value)
  * how many (at least 1, at most DECIMAL_MAX_DIGITS). */
 static inline size_t decimal_format(char *out, uint64_t value)
 {
-    char reversed[DECIMAL_MAX_DIGITS];
-    size_t count = 0;
+    size_t count = decimal_length(value);
+    size_t at = count;
     do {
-        reversed[count++] = (char)('0' + value % 10);
+        out[--at] = (char)('0' + value % 10);
         value /= 10;
     } while (value > 0);
-    for (size_t i = 0; i < count; i++) {
-        out[i] = reversed[count - 1 - i];
-    }
     return count;
 }
 

@@ -678,14 +678,22 @@ static int receive(load_connection *connection, int64_t now_ns)
         }
         connection->result.progress.last_progress_ns = now_ns;
         uint64_t chunk_start = resp_reader_position(connection->reader);
-        int fed = resp_reader_feed(connection->reader, thread->read_chunk, (size_t)received);
-        /* Replies that were whole before a malformed byte still count. */
-        resp_reply *reply = NULL;
-        while (resp_reader_next(connection->reader, &reply) == RESP_STATUS_REPLY) {
-            int handled = handle_reply(connection, reply, now_ns);
-            resp_reply_free(reply);
-            if (handled != 0) {
-                return -1;
+        /* A reply at a time: each is handled and freed before the next is parsed. */
+        int fed = 0;
+        size_t offset = 0;
+        while (fed == 0 && offset < (size_t)received) {
+            size_t used = 0;
+            fed = resp_reader_feed_to_reply(connection->reader, thread->read_chunk + offset,
+                                            (size_t)received - offset, &used);
+            offset += used;
+            /* Replies that were whole before a malformed byte still count. */
+            resp_reply *reply = NULL;
+            while (resp_reader_next(connection->reader, &reply) == RESP_STATUS_REPLY) {
+                int handled = handle_reply(connection, reply, now_ns);
+                resp_reply_free(reply);
+                if (handled != 0) {
+                    return -1;
+                }
             }
         }
         if (fed != 0) {
@@ -726,11 +734,11 @@ static int queue_request(load_connection *connection, load_operation operation, 
             connection->stream.length = value_size;
         }
     } else if (operation == LOAD_OPERATION_SET) {
-        char *room = NULL;
-        queued = resp_buffer_append_array_header(&connection->output, 3) == 0 &&
-                 resp_buffer_append_bulk(&connection->output, "SET", 3) == 0 &&
-                 resp_buffer_append_bulk(&connection->output, key, key_length) == 0 &&
-                 (room = resp_buffer_append_bulk_space(&connection->output, value_size)) != NULL;
+        const char *arguments[] = {"SET", key};
+        size_t lengths[] = {3, key_length};
+        char *room = resp_buffer_append_command_space(&connection->output, 2, arguments, lengths,
+                                                      value_size);
+        queued = room != NULL;
         if (queued) {
             value_pattern_fill(value_pattern_seed(key, key_length), room, value_size);
         }

@@ -97,13 +97,12 @@ size_t load_key_name(char *out, size_t capacity, const char *prefix, uint64_t ke
     if (capacity == 0) {
         return length;
     }
-    size_t at = 0;
-    for (size_t i = 0; i < prefix_length && at + 1 < capacity; i++) {
-        out[at++] = prefix[i];
-    }
-    for (size_t i = 0; i < digit_count && at + 1 < capacity; i++) {
-        out[at++] = digits[i];
-    }
-    out[at] = '\0';
+    /* Cut to fit, as snprintf would: the prefix first, then the digits. */
+    size_t room = capacity - 1;
+    size_t prefix_kept = prefix_length < room ? prefix_length : room;
+    size_t digits_kept = digit_count < room - prefix_kept ? digit_count : room - prefix_kept;
+    memcpy(out, prefix, prefix_kept);
+    memcpy(out + prefix_kept, digits, digits_kept);
+    out[prefix_kept + digits_kept] = '\0';
     return length;
 }

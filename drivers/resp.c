@@ -502,14 +502,20 @@ static int line_done(resp_reader *reader)
     return array_header(reader, number);
 }
 
-static int line_append(resp_reader *reader, char byte)
+/* Appends a run of line bytes (none of them CR or LF), failing at the first byte past
+ * max_line_bytes; the caller's position is that of run[0]. */
+static int line_append(resp_reader *reader, const char *run, size_t count)
 {
-    if (reader->line_length == reader->options.max_line_bytes) {
-        return fail(reader, reader->position, "line longer than %zu bytes",
+    size_t room = reader->options.max_line_bytes - reader->line_length;
+    if (count > room) {
+        return fail(reader, reader->position + room, "line longer than %zu bytes",
                     reader->options.max_line_bytes);
     }
-    if (reader->line_length == reader->line_capacity) {
-        size_t capacity = reader->line_capacity ? reader->line_capacity * 2 : LINE_INITIAL_CAPACITY;
+    if (reader->line_length + count > reader->line_capacity) {
+        size_t capacity = reader->line_capacity ? reader->line_capacity : LINE_INITIAL_CAPACITY;
+        while (capacity < reader->line_length + count) {
+            capacity *= 2;
+        }
         if (capacity > reader->options.max_line_bytes) {
             capacity = reader->options.max_line_bytes;
         }
@@ -520,7 +526,8 @@ static int line_append(resp_reader *reader, char byte)
         reader->line = grown;
         reader->line_capacity = capacity;
     }
-    reader->line[reader->line_length++] = byte;
+    memcpy(reader->line + reader->line_length, run, count);
+    reader->line_length += count;
     return 0;
 }
 
@@ -529,14 +536,20 @@ static bool is_type_byte(char byte)
     return byte == '+' || byte == '-' || byte == ':' || byte == '$' || byte == '*';
 }
 
-int resp_reader_feed(resp_reader *reader, const void *data, size_t size)
+/* Consumes data until it ends, or with stop_at_reply until a whole top-level reply is
+ * queued; *used says how far it got. */
+static int feed(resp_reader *reader, const char *bytes, size_t size, bool stop_at_reply,
+                size_t *used)
 {
-    const char *bytes = data;
     size_t index = 0;
+    *used = 0;
     if (reader->failed) {
         return -1;
     }
     while (index < size) {
+        if (stop_at_reply && reader->queue_head < reader->queue_end) {
+            break;
+        }
         char byte = bytes[index];
         switch (reader->state) {
         case PARSE_TYPE:
@@ -549,15 +562,26 @@ int resp_reader_feed(resp_reader *reader, const void *data, size_t size)
             reader->line_length = 0;
             reader->state = PARSE_LINE;
             break;
-        case PARSE_LINE:
-            if (byte == '\r') {
-                reader->state = PARSE_LINE_LF;
-            } else if (byte == '\n') {
-                return fail(reader, reader->position, "line ended by LF without CR");
-            } else if (line_append(reader, byte) != 0) {
+        case PARSE_LINE: {
+            /* The run of bytes up to a CR or LF goes into the line at once. */
+            size_t end = index;
+            while (end < size && bytes[end] != '\r' && bytes[end] != '\n') {
+                end++;
+            }
+            if (end > index && line_append(reader, bytes + index, end - index) != 0) {
                 return -1;
             }
+            reader->position += end - index;
+            index = end;
+            if (index == size) {
+                continue;
+            }
+            if (bytes[index] == '\n') {
+                return fail(reader, reader->position, "line ended by LF without CR");
+            }
+            reader->state = PARSE_LINE_LF;
             break;
+        }
         case PARSE_LINE_LF:
             if (byte != '\n') {
                 return fail(reader, reader->position, "CR not followed by LF");
@@ -607,7 +631,19 @@ int resp_reader_feed(resp_reader *reader, const void *data, size_t size)
         reader->position++;
         index++;
     }
+    *used = index;
     return 0;
+}
+
+int resp_reader_feed(resp_reader *reader, const void *data, size_t size)
+{
+    size_t used = 0;
+    return feed(reader, data, size, false, &used);
+}
+
+int resp_reader_feed_to_reply(resp_reader *reader, const void *data, size_t size, size_t *used)
+{
+    return feed(reader, data, size, true, used);
 }
 
 resp_status resp_reader_next(resp_reader *reader, resp_reply **out)
@@ -726,6 +762,36 @@ int resp_buffer_append_command(resp_buffer *buffer, size_t argument_count,
     buffer->end += resp_command_encode(buffer->data + buffer->end, size, argument_count, arguments,
                                        argument_lengths);
     return 0;
+}
+
+char *resp_buffer_append_command_space(resp_buffer *buffer, size_t argument_count,
+                                       const char *const *arguments, const size_t *argument_lengths,
+                                       size_t last_length)
+{
+    size_t size = header_size(argument_count + 1);
+    for (size_t i = 0; i < argument_count; i++) {
+        size += header_size(argument_lengths[i]) + argument_lengths[i] + 2;
+    }
+    size += header_size(last_length) + last_length + 2;
+    if (reserve(buffer, size) != 0) {
+        return NULL;
+    }
+    char *out = buffer->data + buffer->end;
+    size_t offset = write_header(out, '*', argument_count + 1);
+    for (size_t i = 0; i < argument_count; i++) {
+        offset += write_header(out + offset, '$', argument_lengths[i]);
+        memcpy(out + offset, arguments[i], argument_lengths[i]);
+        offset += argument_lengths[i];
+        out[offset++] = '\r';
+        out[offset++] = '\n';
+    }
+    offset += write_header(out + offset, '$', last_length);
+    char *room = out + offset;
+    offset += last_length;
+    out[offset++] = '\r';
+    out[offset++] = '\n';
+    buffer->end += offset;
+    return room;
 }
 
 int resp_buffer_append(resp_buffer *buffer, const void *data, size_t length)

@@ -80,6 +80,12 @@ void resp_reader_destroy(resp_reader *reader);
 
 /* Consumes all of data. Returns 0, or -1 when the stream is (or already was) malformed. */
 int resp_reader_feed(resp_reader *reader, const void *data, size_t size);
+/* Consumes data up to the end of the first whole top-level reply it completes (or all of
+ * it) and sets *used to the bytes taken. A caller that takes each reply before feeding
+ * the rest holds one reply at a time, so the allocator reuses one block instead of
+ * queueing a pipeline's worth. Nothing is consumed while a reply is still queued.
+ * Returns as resp_reader_feed. */
+int resp_reader_feed_to_reply(resp_reader *reader, const void *data, size_t size, size_t *used);
 /* Pops the oldest whole reply. Replies queued before an error are still handed out;
  * RESP_STATUS_FAILED comes once the queue is empty. */
 resp_status resp_reader_next(resp_reader *reader, resp_reply **out);
@@ -145,6 +151,12 @@ int resp_buffer_append_bulk(resp_buffer *buffer, const void *data, size_t length
  * that room for the caller to fill in place (no intermediate copy of a large value).
  * NULL when out of memory. */
 char *resp_buffer_append_bulk_space(resp_buffer *buffer, size_t length);
+/* A command of argument_count arguments and one more of last_length bytes, encoded in
+ * one go; returns the room for that last argument, for the caller to fill in place (a
+ * SET's value). NULL when out of memory. */
+char *resp_buffer_append_command_space(resp_buffer *buffer, size_t argument_count,
+                                       const char *const *arguments, const size_t *argument_lengths,
+                                       size_t last_length);
 /* Only the header of a bulk string of length bytes ("$length\r\n"): the caller appends
  * the bytes and the trailing CRLF later, in pieces (a value streamed as it is made). */
 int resp_buffer_append_bulk_header(resp_buffer *buffer, size_t length);

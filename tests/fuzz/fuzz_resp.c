@@ -3,10 +3,10 @@
  *
  * The input is one control byte, one split seed byte, then the stream. The stream is
  * parsed twice: in one piece, and in pieces whose sizes come from the seed (from single
- * bytes to the whole rest). Both must give the same replies and the same error, since the
- * reader promises to survive any split. Then the writer round trip: the stream cut into
- * arguments is encoded as a command, read back, and must give those arguments. And a
- * reader destroyed with replies still queued must free them all.
+ * bytes to the whole rest), half the time a reply at a time. Both must give the same
+ * replies and the same error, since the reader promises to survive any split. Then the
+ * writer round trip: the stream cut into arguments is encoded as a command, read back, and must
+ * give those arguments. And a reader destroyed with replies still queued must free them all.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -98,6 +98,9 @@ static void parse(const resp_reader_options *options, const uint8_t *data, size_
     CHECK(reader != NULL);
     resp_buffer_init(&result->replies);
     size_t at = 0;
+    /* Half the split parses take a reply at a time (resp_reader_feed_to_reply), draining
+     * after each. */
+    bool to_reply = (seed & 2) != 0;
     while (at < size) {
         size_t piece = size - at;
         if (seed != 0) {
@@ -107,7 +110,20 @@ static void parse(const resp_reader_options *options, const uint8_t *data, size_
             if (piece > size - at)
                 piece = size - at;
         }
-        int fed = resp_reader_feed(reader, data + at, piece);
+        int fed = 0;
+        if (to_reply) {
+            size_t offset = 0;
+            while (fed == 0 && offset < piece) {
+                size_t used = 0;
+                fed = resp_reader_feed_to_reply(reader, data + at + offset, piece - offset, &used);
+                CHECK(used <= piece - offset);
+                CHECK(fed != 0 || used > 0);
+                offset += used;
+                drain(reader, &result->replies);
+            }
+        } else {
+            fed = resp_reader_feed(reader, data + at, piece);
+        }
         CHECK(fed == 0 || resp_reader_error(reader) != NULL);
         at += piece;
         /* Draining between pieces must not change what comes out. */

@@ -138,6 +138,51 @@ static void test_recorded_stream_split_in_two_anywhere_gives_every_reply(void **
     }
 }
 
+/* Fed to each reply in turn, the stream split in two anywhere: every reply comes out
+ * alone, the bytes taken add up to the stream, and nothing is taken while a reply waits. */
+static void test_feeding_to_each_reply_hands_them_out_one_at_a_time(void **state)
+{
+    (void)state;
+    size_t total = sizeof(recorded_stream) - 1;
+    for (size_t split = 0; split <= total; split++) {
+        resp_reader *reader = resp_reader_create(NULL);
+        size_t next_expected = 0;
+        size_t taken = 0;
+        const size_t bounds[][2] = {{0, split}, {split, total}};
+        for (size_t p = 0; p < 2; p++) {
+            size_t length = bounds[p][1] - bounds[p][0];
+            char *piece = malloc(length + 1); /* a copy: the sanitizer sees overreads */
+            memcpy(piece, recorded_stream + bounds[p][0], length);
+            size_t offset = 0;
+            while (offset < length) {
+                size_t used = 0;
+                assert_int_equal(
+                    resp_reader_feed_to_reply(reader, piece + offset, length - offset, &used), 0);
+                assert_true(used > 0);
+                offset += used;
+                if (offset < length) {
+                    /* It stopped early: a whole reply is waiting, and is taken first. */
+                    size_t none = 1;
+                    assert_int_equal(
+                        resp_reader_feed_to_reply(reader, piece + offset, length - offset, &none),
+                        0);
+                    assert_int_equal(none, 0);
+                }
+                size_t before = next_expected;
+                expect_queued_replies(reader, &next_expected);
+                assert_true(next_expected - before <= 1);
+                assert_true(offset == length || next_expected == before + 1);
+            }
+            taken += offset;
+            free(piece);
+        }
+        assert_int_equal(next_expected, RECORDED_REPLY_COUNT);
+        assert_int_equal(taken, total);
+        assert_int_equal(resp_reader_position(reader), total);
+        resp_reader_destroy(reader);
+    }
+}
+
 static void test_partial_reply_is_not_handed_out(void **state)
 {
     (void)state;
@@ -255,14 +300,27 @@ static void test_malformed_input_gives_its_error(void **state)
         if (c->max_line_bytes) {
             options.max_line_bytes = c->max_line_bytes;
         }
-        /* Byte by byte as well as whole: the error must not depend on the split. */
-        for (int byte_by_byte = 0; byte_by_byte <= 1; byte_by_byte++) {
+        /* Byte by byte, whole, and a reply at a time: the error must not depend on the
+         * split. */
+        for (int mode = 0; mode <= 2; mode++) {
             resp_reader *reader = resp_reader_create(&options);
             int result = 0;
             size_t length = strlen(c->input);
-            if (byte_by_byte) {
+            if (mode == 1) {
                 for (size_t j = 0; j < length && result == 0; j++) {
                     result = resp_reader_feed(reader, c->input + j, 1);
+                }
+            } else if (mode == 2) {
+                size_t offset = 0;
+                while (offset < length && result == 0) {
+                    size_t used = 0;
+                    result = resp_reader_feed_to_reply(reader, c->input + offset, length - offset,
+                                                       &used);
+                    offset += used;
+                    resp_reply *reply = NULL;
+                    while (resp_reader_next(reader, &reply) == RESP_STATUS_REPLY) {
+                        resp_reply_free(reply);
+                    }
                 }
             } else {
                 result = resp_reader_feed(reader, c->input, length);
@@ -414,6 +472,38 @@ static void test_raw_bytes_are_appended_verbatim(void **state)
     resp_buffer_free(&buffer);
 }
 
+/* A command whose last argument the caller fills in place is byte for byte the command
+ * encoded whole, after bytes already pending, and at every value length around the
+ * header's digit counts. */
+static void test_command_with_room_for_its_value_matches_the_whole_encoding(void **state)
+{
+    (void)state;
+    const size_t value_lengths[] = {0, 1, 9, 10, 99, 100, 65536};
+    for (size_t i = 0; i < sizeof(value_lengths) / sizeof(value_lengths[0]); i++) {
+        size_t length = value_lengths[i];
+        char *value = malloc(length + 1);
+        memset(value, 'v', length);
+        resp_buffer whole;
+        resp_buffer in_place;
+        resp_buffer_init(&whole);
+        resp_buffer_init(&in_place);
+        assert_int_equal(resp_buffer_append(&whole, "+x\r\n", 5), 0);
+        assert_int_equal(resp_buffer_append(&in_place, "+x\r\n", 5), 0);
+        const char *arguments[] = {"SET", "key:1", value};
+        size_t lengths[] = {3, 5, length};
+        assert_int_equal(resp_buffer_append_command(&whole, 3, arguments, lengths), 0);
+        char *room = resp_buffer_append_command_space(&in_place, 2, arguments, lengths, length);
+        assert_non_null(room);
+        memset(room, 'v', length);
+        assert_int_equal(resp_buffer_pending(&in_place), resp_buffer_pending(&whole));
+        assert_memory_equal(resp_buffer_pending_data(&in_place), resp_buffer_pending_data(&whole),
+                            resp_buffer_pending(&whole));
+        resp_buffer_free(&whole);
+        resp_buffer_free(&in_place);
+        free(value);
+    }
+}
+
 static void test_written_command_reads_back_as_the_same_arguments(void **state)
 {
     (void)state;
@@ -477,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_recorded_stream_fed_whole_gives_every_reply),
         cmocka_unit_test(test_recorded_stream_fed_byte_by_byte_gives_every_reply),
         cmocka_unit_test(test_recorded_stream_split_in_two_anywhere_gives_every_reply),
+        cmocka_unit_test(test_feeding_to_each_reply_hands_them_out_one_at_a_time),
         cmocka_unit_test(test_partial_reply_is_not_handed_out),
         cmocka_unit_test(test_ten_megabyte_bulk_in_four_kibibyte_pieces_arrives_intact),
         cmocka_unit_test(test_skimming_reader_keeps_array_counts_but_not_elements),
@@ -493,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_unused_buffer_has_nothing_pending_and_no_data),
         cmocka_unit_test(test_raw_bytes_are_appended_verbatim),
         cmocka_unit_test(test_written_command_reads_back_as_the_same_arguments),
+        cmocka_unit_test(test_command_with_room_for_its_value_matches_the_whole_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
