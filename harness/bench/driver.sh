@@ -6,6 +6,7 @@
 # A server that dies during a run is reported in the cell ("server crashed during ours /
 # vbench"), its log kept, and a fresh one started for the runs after it; cells whose
 # ratio could not be measured are left out of ratio_min and counted in server_crashes.
+# A run of either tool that failed is dropped and counted (failed_runs_ours, _vbench).
 # Figures are ratios measured in the same run; absolute numbers under emulation mean
 # little. Every command is started from an argument list; nothing is evaluated.
 set -u
@@ -66,7 +67,7 @@ keep_server_log() { # CELL
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-# ours OP SIZE CONNECTIONS PIPELINE REQUESTS -> "ops_per_s mb_per_s peak_rss_kib"
+# ours OP SIZE CONNECTIONS PIPELINE REQUESTS -> "ops_per_s mb_per_s peak_rss_kib exit_status"
 ours() {
     local ratio=1:0
     [ "$1" = get ] && ratio=0:1
@@ -74,8 +75,10 @@ ours() {
         --port "$port" --connections "$3" --threads 2 --pipeline "$4" --requests "$5" \
         --keyspace 1000 --key-prefix "key:" --value-size "$2" --ratio "$ratio" --stall 60 \
         "${tx_option[@]}" > "$work/ours.out" 2>&1
+    local status=$?
     # "throughput 1234.5 ops/s, 0.32 MB/s of values"
-    awk -v rss="$(tail -n 1 "$work/rss")" '$1 == "throughput" {print $2, $4, rss}' "$work/ours.out"
+    awk -v rss="$(tail -n 1 "$work/rss")" -v status="$status" \
+        '$1 == "throughput" {print $2, $4, rss, status}' "$work/ours.out"
 }
 
 # theirs OP SIZE CONNECTIONS PIPELINE REQUESTS -> ops_per_s
@@ -106,6 +109,8 @@ ratio_min=
 link_ratio_min=
 rss_ok=yes
 server_crashes=0
+failed_ours=0
+failed_theirs=0
 # prefill OP SIZE: GET cells read keys a SET wrote first, in both tools' key formats:
 # ours are "key:N", valkey-benchmark's "key:" and N in 12 digits. Without its own keys
 # every GET of valkey-benchmark missed and was answered with a cheap nil, which made it
@@ -142,25 +147,35 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
     [ -n "$only" ] && [[ "$cell" != *"$only"* ]] && return 0
     start_server || exit 125
     prefill "$op" "$size"
-    local ours_ops=() ours_mb=() theirs_ops=() peak=0 o m r t round
+    local ours_ops=() ours_mb=() theirs_ops=() peak=0 o m r t x round
+    local ours_failed=0 theirs_failed=0
     crashed_during=()
+    # A run that failed or met a dying server is no measurement, for either tool: a run
+    # of ours that lost a connection (io-threads 2 is where 9.1.2 breaks a reply stream
+    # after a buffer recycle, README) is dropped like a valkey-benchmark run that exited
+    # non-zero and printed nothing, and both are counted in the cell's note.
     ours_once() {
-        o='' m='' r=''
-        read -r o m r < <(ours "$op" "$size" "$connections" "$pipeline" "$requests")
+        o='' m='' r='' x=''
+        read -r o m r x < <(ours "$op" "$size" "$connections" "$pipeline" "$requests")
         [ "${r:-0}" -gt "$peak" ] && peak=$r
-        # A run that failed or met a dying server is no measurement.
         if check_server "$cell" ours; then
-            if awk -v v="${o:-0}" 'BEGIN { exit !(v > 0) }'; then
+            if [ "${x:-1}" = 0 ] && awk -v v="${o:-0}" 'BEGIN { exit !(v > 0) }'; then
                 ours_ops+=("$o"); ours_mb+=("$m")
             else
+                ours_failed=$(( ours_failed + 1 ))
+                grep -m 1 '^valkey-load:' "$work/ours.out" >&2
                 keep_server_log "$cell ours"
             fi
         fi
     }
     theirs_once() {
         t=$(theirs "$op" "$size" "$connections" "$pipeline" "$requests")
-        if check_server "$cell" vbench && [ -n "$t" ]; then
-            theirs_ops+=("$t")
+        if check_server "$cell" vbench; then
+            if [ -n "$t" ]; then
+                theirs_ops+=("$t")
+            else
+                theirs_failed=$(( theirs_failed + 1 ))
+            fi
         fi
     }
     # Who goes first alternates from round to round, so that neither tool always meets
@@ -177,6 +192,11 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
     if [ "${#crashed_during[@]}" -gt 0 ]; then
         note="server crashed during: ${crashed_during[*]}"
         server_crashes=$(( server_crashes + ${#crashed_during[@]} ))
+    fi
+    if [ $(( ours_failed + theirs_failed )) -gt 0 ]; then
+        note="${note:+$note; }failed runs dropped: ours $ours_failed, vbench $theirs_failed"
+        failed_ours=$(( failed_ours + ours_failed ))
+        failed_theirs=$(( failed_theirs + theirs_failed ))
     fi
     local ratio="-" link_mb="-" link_ratio="-"
     o=$(printf '%s\n' "${ours_ops[@]}" | grep . | median)
@@ -224,5 +244,5 @@ done
 # quarter of the work, uncounted).
 run_cell set 1000000 2 1 60 yes
 run_cell set 10000000 2 1 40 yes
-echo "server_crashes=$server_crashes"
+echo "server_crashes=$server_crashes failed_runs_ours=$failed_ours failed_runs_vbench=$failed_theirs"
 echo "ratio_min=$ratio_min link_ratio_min=$link_ratio_min rss_ok=$rss_ok"
