@@ -163,8 +163,12 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
                 ours_ops+=("$o"); ours_mb+=("$m")
             else
                 ours_failed=$(( ours_failed + 1 ))
-                grep -m 1 '^valkey-load:' "$work/ours.out" >&2
                 keep_server_log "$cell ours"
+                # Its own report too, which names the connection and what broke.
+                local kept
+                kept=${VALKEY_RDMA_HARNESS_ROOT:-.}/results/bench-driver-logs/$(echo "$cell" | tr ' =' '__')_ours.out
+                cp "$work/ours.out" "$kept" 2>/dev/null
+                echo "bench: $cell ours: exit ${x:-none}; its report kept in $kept" >&2
             fi
         fi
     }
