@@ -674,6 +674,22 @@ static size_t write_header(char *out, char type, size_t value)
     return length;
 }
 
+/* The array header of a command of total arguments, then the first count of them as bulk
+ * strings; returns the bytes written. */
+static size_t write_arguments(char *out, size_t total, size_t count, const char *const *arguments,
+                              const size_t *argument_lengths)
+{
+    size_t offset = write_header(out, '*', total);
+    for (size_t i = 0; i < count; i++) {
+        offset += write_header(out + offset, '$', argument_lengths[i]);
+        memcpy(out + offset, arguments[i], argument_lengths[i]);
+        offset += argument_lengths[i];
+        out[offset++] = '\r';
+        out[offset++] = '\n';
+    }
+    return offset;
+}
+
 size_t resp_command_size(size_t argument_count, const char *const *arguments,
                          const size_t *argument_lengths)
 {
@@ -692,15 +708,7 @@ size_t resp_command_encode(char *buffer, size_t capacity, size_t argument_count,
     if (size > capacity) {
         return size;
     }
-    size_t offset = write_header(buffer, '*', argument_count);
-    for (size_t i = 0; i < argument_count; i++) {
-        offset += write_header(buffer + offset, '$', argument_lengths[i]);
-        memcpy(buffer + offset, arguments[i], argument_lengths[i]);
-        offset += argument_lengths[i];
-        buffer[offset++] = '\r';
-        buffer[offset++] = '\n';
-    }
-    return offset;
+    return write_arguments(buffer, argument_count, argument_count, arguments, argument_lengths);
 }
 
 void resp_buffer_init(resp_buffer *buffer)
@@ -777,14 +785,8 @@ char *resp_buffer_append_command_space(resp_buffer *buffer, size_t argument_coun
         return NULL;
     }
     char *out = buffer->data + buffer->end;
-    size_t offset = write_header(out, '*', argument_count + 1);
-    for (size_t i = 0; i < argument_count; i++) {
-        offset += write_header(out + offset, '$', argument_lengths[i]);
-        memcpy(out + offset, arguments[i], argument_lengths[i]);
-        offset += argument_lengths[i];
-        out[offset++] = '\r';
-        out[offset++] = '\n';
-    }
+    size_t offset =
+        write_arguments(out, argument_count + 1, argument_count, arguments, argument_lengths);
     offset += write_header(out + offset, '$', last_length);
     char *room = out + offset;
     offset += last_length;
