@@ -141,6 +141,13 @@ check_server() { # CELL TOOL
     prefill "$op" "$size"
     return 1
 }
+# After a failed run: the server that broke a stream may no longer accept connections
+# (measured: every later run of the cell timed out connecting), so the runs after it get
+# a fresh one, as after a crash.
+fresh_server() {
+    start_server || exit 125
+    prefill "$op" "$size"
+}
 run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
     local op=$1 size=$2 connections=$3 pipeline=$4 requests=$5 with_link=$6
     local cell="$op ${size}B c=$connections P=$pipeline"
@@ -169,6 +176,7 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
                 kept=${VALKEY_RDMA_HARNESS_ROOT:-.}/results/bench-driver-logs/$(echo "$cell" | tr ' =' '__')_ours.out
                 cp "$work/ours.out" "$kept" 2>/dev/null
                 echo "bench: $cell ours: exit ${x:-none}; its report kept in $kept" >&2
+                fresh_server
             fi
         fi
     }
@@ -179,6 +187,8 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
                 theirs_ops+=("$t")
             else
                 theirs_failed=$(( theirs_failed + 1 ))
+                keep_server_log "$cell vbench"
+                fresh_server
             fi
         fi
     }
