@@ -690,15 +690,21 @@ static size_t write_arguments(char *out, size_t total, size_t count, const char 
     return offset;
 }
 
+/* The bytes of count bulk-string arguments, headers and CRLFs included. */
+static size_t arguments_size(size_t count, const size_t *argument_lengths)
+{
+    size_t size = 0;
+    for (size_t i = 0; i < count; i++) {
+        size += header_size(argument_lengths[i]) + argument_lengths[i] + 2;
+    }
+    return size;
+}
+
 size_t resp_command_size(size_t argument_count, const char *const *arguments,
                          const size_t *argument_lengths)
 {
     (void)arguments;
-    size_t size = header_size(argument_count);
-    for (size_t i = 0; i < argument_count; i++) {
-        size += header_size(argument_lengths[i]) + argument_lengths[i] + 2;
-    }
-    return size;
+    return header_size(argument_count) + arguments_size(argument_count, argument_lengths);
 }
 
 size_t resp_command_encode(char *buffer, size_t capacity, size_t argument_count,
@@ -776,11 +782,9 @@ char *resp_buffer_append_command_space(resp_buffer *buffer, size_t argument_coun
                                        const char *const *arguments, const size_t *argument_lengths,
                                        size_t last_length)
 {
-    size_t size = header_size(argument_count + 1);
-    for (size_t i = 0; i < argument_count; i++) {
-        size += header_size(argument_lengths[i]) + argument_lengths[i] + 2;
-    }
-    size += header_size(last_length) + last_length + 2;
+    size_t size = header_size(argument_count + 1) +
+                  arguments_size(argument_count, argument_lengths) + header_size(last_length) +
+                  last_length + 2;
     if (reserve(buffer, size) != 0) {
         return NULL;
     }

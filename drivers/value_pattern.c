@@ -11,7 +11,6 @@
 #include "value_pattern.h"
 
 #include <pthread.h>
-#include <stdbool.h>
 #include <string.h>
 
 /* FNV-1a 64-bit parameters, from the published FNV specification. */
@@ -56,6 +55,17 @@ static const uint64_t *pattern_table(void)
 static uint64_t block_key(uint64_t seed, uint64_t block)
 {
     return splitmix(seed, block);
+}
+
+/* The run of whole words from word_index that stays inside one table block, at most
+ * whole_words long; sets *from to its table words and *key to its block's mix. */
+static size_t block_run(uint64_t seed, uint64_t word_index, size_t whole_words,
+                        const uint64_t **from, uint64_t *key)
+{
+    size_t in_block = (size_t)(word_index % TABLE_WORDS);
+    *from = pattern_table() + in_block;
+    *key = block_key(seed, word_index / TABLE_WORDS);
+    return TABLE_WORDS - in_block < whole_words ? TABLE_WORDS - in_block : whole_words;
 }
 
 static uint64_t pattern_word(uint64_t seed, uint64_t word_index)
@@ -122,15 +132,13 @@ void value_pattern_fill_at(uint64_t seed, size_t start, char *out, size_t length
     out += lead;
     length -= lead;
     start += lead;
-    const uint64_t *words = pattern_table();
     uint64_t word_index = start / BYTES_PER_WORD;
     size_t whole_words = length / BYTES_PER_WORD;
     /* A block at a time: one mix, then a run of table words. */
     while (whole_words > 0) {
-        size_t in_block = (size_t)(word_index % TABLE_WORDS);
-        size_t run = TABLE_WORDS - in_block < whole_words ? TABLE_WORDS - in_block : whole_words;
-        uint64_t key = block_key(seed, word_index / TABLE_WORDS);
-        const uint64_t *from = words + in_block;
+        const uint64_t *from;
+        uint64_t key;
+        size_t run = block_run(seed, word_index, whole_words, &from, &key);
         size_t i = 0;
         /* Four words a turn: the loop's own upkeep was as costly as the words. */
         for (; run - i >= 4; i += 4) {
@@ -159,22 +167,21 @@ int64_t value_pattern_first_mismatch(uint64_t seed, const char *data, size_t len
 {
     /* Whole words compared a block at a time, like the fill; the first word that differs
      * and a short tail are then looked at byte by byte. */
-    const uint64_t *words = pattern_table();
     uint64_t word_index = 0;
     size_t whole_words = length / BYTES_PER_WORD;
-    bool differs = false;
-    while (whole_words > 0 && !differs) {
-        size_t in_block = (size_t)(word_index % TABLE_WORDS);
-        size_t run = TABLE_WORDS - in_block < whole_words ? TABLE_WORDS - in_block : whole_words;
-        uint64_t key = block_key(seed, word_index / TABLE_WORDS);
+    while (whole_words > 0) {
+        const uint64_t *from;
+        uint64_t key;
+        size_t run = block_run(seed, word_index, whole_words, &from, &key);
         size_t i = 0;
-        while (i < run &&
-               load_word(data + (word_index + i) * BYTES_PER_WORD) == (words[in_block + i] ^ key)) {
+        while (i < run && load_word(data + (word_index + i) * BYTES_PER_WORD) == (from[i] ^ key)) {
             i++;
         }
-        differs = i < run;
         word_index += i;
         whole_words -= i;
+        if (i < run) {
+            break;
+        }
     }
     for (size_t offset = (size_t)word_index * BYTES_PER_WORD; offset < length;
          offset += BYTES_PER_WORD) {

@@ -58,11 +58,14 @@ stop_server() {
     wait "$server_pid" 2>/dev/null
     server_pid=
 }
-keep_server_log() { # CELL
+keep_server_log() { # CELL [REPORT]: the server's log, and the failed tool's report if given
     local keep=${VALKEY_RDMA_HARNESS_ROOT:-.}/results/bench-driver-logs
+    local name
+    name=$(echo "$1" | tr ' =' '__')
     mkdir -p "$keep"
-    cp "$work/server.log" "$keep/$(echo "$1" | tr ' =' '__').log" 2>/dev/null
-    echo "bench: $1: a run failed; server log kept in $keep" >&2
+    cp "$work/server.log" "$keep/$name.log" 2>/dev/null
+    [ -n "${2:-}" ] && cp "$2" "$keep/$name.out" 2>/dev/null
+    echo "bench: $1: a run failed; server log${2:+ and its report} kept in $keep" >&2
 }
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
@@ -137,13 +140,11 @@ check_server() { # CELL TOOL
     keep_server_log "$1 $2"
     crashed_during+=("$2")
     server_pid=
-    start_server || exit 125
-    prefill "$op" "$size"
+    fresh_server
     return 1
 }
-# After a failed run: the server that broke a stream may no longer accept connections
-# (measured: every later run of the cell timed out connecting), so the runs after it get
-# a fresh one, as after a crash.
+# A new server for the rest of a cell's runs, after a crash or a failed run (a server
+# that broke a stream once refused every later connection of the cell).
 fresh_server() {
     start_server || exit 125
     prefill "$op" "$size"
@@ -170,12 +171,7 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK
                 ours_ops+=("$o"); ours_mb+=("$m")
             else
                 ours_failed=$(( ours_failed + 1 ))
-                keep_server_log "$cell ours"
-                # Its own report too, which names the connection and what broke.
-                local kept
-                kept=${VALKEY_RDMA_HARNESS_ROOT:-.}/results/bench-driver-logs/$(echo "$cell" | tr ' =' '__')_ours.out
-                cp "$work/ours.out" "$kept" 2>/dev/null
-                echo "bench: $cell ours: exit ${x:-none}; its report kept in $kept" >&2
+                keep_server_log "$cell ours" "$work/ours.out"
                 fresh_server
             fi
         fi
