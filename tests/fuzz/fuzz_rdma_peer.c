@@ -82,6 +82,8 @@ typedef struct peer {
     uint64_t peer_addr;     /* the buffer the peer advertised last */
     uint32_t peer_length;   /* 0 before its first valid advertisement */
     uint32_t peer_used;     /* bytes our writes have filled of it */
+    uint32_t peer_largest;  /* the largest buffer the peer advertised: our send buffer */
+    bool send_buffer_grew;  /* it grew once already: an older one may still be kept */
     int sends_seen;         /* fake.sends already checked */
     int sends_completed;    /* fake.sends whose completion the peer reported */
     uint64_t next_receive;  /* the slot the hardware consumes next */
@@ -156,8 +158,18 @@ static void deliver_control(peer *q, program *p)
     if (message.opcode == RDMA_WIRE_REGISTER_XFER_MEMORY) {
         uint32_t length = message.body.memory.length;
         bool acceptable = length != 0 && length <= RDMA_WIRE_MAX_PEER_BUFFER_BYTES;
-        CHECK(terminal(q) == !acceptable);
-        if (!acceptable)
+        /* Growing the send buffer a second time is refused while writes from the one
+         * before may be in flight (transport_rdma.c, ensure_send_buffer): that ending
+         * is allowed, not required, since this model does not track those writes. */
+        bool grows = q->peer_largest != 0 && length > q->peer_largest;
+        bool may_end = acceptable && grows && q->send_buffer_grew;
+        if (!may_end)
+            CHECK(terminal(q) == !acceptable);
+        if (acceptable && grows)
+            q->send_buffer_grew = true;
+        if (acceptable && length > q->peer_largest)
+            q->peer_largest = length;
+        if (!acceptable || terminal(q))
             return;
         q->peer_addr = message.body.memory.addr;
         q->peer_length = message.body.memory.length;
