@@ -350,11 +350,20 @@ static int run_in_vm(testbed *bed, bool use_kvm, char *const argv[], char *const
         size_t used = strlen(shared_list);
         snprintf(shared_list + used, sizeof shared_list - used, "%s%s", i ? ":" : "", shared[i]);
     }
+    /* Under TCG the guest kernel finds its vCPUs' TSCs "unsynchronized" at boot and falls
+     * back to the emulated HPET: every clock read is then a system call and a device
+     * access in qemu, 1,297 ns against 141 ns through the TSC (measured in the guest),
+     * and the server, the drivers and valkey-benchmark read the clock per request. The
+     * emulated TSC follows the host's, which is one clock for both vCPUs (6 million
+     * cross-vCPU reads of CLOCK_MONOTONIC: none went backwards), so it is declared
+     * reliable. A one-second gate-compare load ran at a median 19,800-21,300 ops/s
+     * with it against 14,200-15,700 on the HPET. Under KVM the guest has kvm-clock. */
+    const char *clock = use_kvm ? "" : "tsc=reliable clocksource=tsc ";
     snprintf(run->append, sizeof run->append,
-             "console=ttyS0 quiet loglevel=3 panic=-1 testbed.rw=%s "
+             "console=ttyS0 quiet loglevel=3 panic=-1 %stestbed.rw=%s "
              "testbed.modules=%s/modules testbed.run=%s "
              "testbed.setup=%s/harness/testbed/guest-setup.sh",
-             shared_list, bed->kernel_dir, run->run_dir, bed->repo_root);
+             clock, shared_list, bed->kernel_dir, run->run_dir, bed->repo_root);
     snprintf(run->memory, sizeof run->memory, "%dM", bed->vm_memory_mib);
     snprintf(run->cpus, sizeof run->cpus, "%d", bed->vm_cpus);
     snprintf(run->serial, sizeof run->serial, "file:%s/console.log", run->run_dir);
