@@ -265,10 +265,15 @@ static void describe_inside(const cli_options *options, const char *address, cha
 {
     char repo_root[PATH_MAX];
     repo_root_of(repo_root, sizeof repo_root);
-    if (options->results_dir)
+    /* Absolute, as the host side makes it: the server is started with --dir, which it
+     * enters before it opens the log file named under this folder. */
+    char cwd[PATH_MAX];
+    if (!options->results_dir)
+        snprintf(results_root, results_size, "%s/results", repo_root);
+    else if (options->results_dir[0] == '/' || !getcwd(cwd, sizeof cwd))
         snprintf(results_root, results_size, "%s", options->results_dir);
     else
-        snprintf(results_root, results_size, "%s/results", repo_root);
+        snprintf(results_root, results_size, "%s/%s", cwd, options->results_dir);
     const char *kind = getenv("TESTBED_KIND");
     const char *device = getenv("TESTBED_RDMA_DEVICE");
     snprintf(testbed_text, testbed_size, "%s, RDMA device %s (%s)", kind ? kind : "?",
