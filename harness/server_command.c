@@ -1,8 +1,10 @@
 #include "server_command.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The loopback address: the TCP side of a test server is never reachable from outside. */
 #define TCP_BIND_ADDRESS "127.0.0.1"
@@ -26,6 +28,38 @@ static const char *format(server_command *command, const char *pattern, ...)
     vsnprintf(slot, sizeof command->storage[0], pattern, arguments);
     va_end(arguments);
     return slot;
+}
+
+/* PATH as the caller means it, absolute: the server reads it only after entering --dir.
+ * NULL stays NULL. Returns -1 with a reason when the working folder cannot be read or the
+ * joined path does not fit. */
+static int absolute_path(server_command *command, const char *what, const char **path, char *error,
+                         size_t error_size)
+{
+    if (*path == NULL || (*path)[0] == '/')
+        return 0;
+    if (command->paths_used >= (int)(sizeof command->paths / sizeof command->paths[0])) {
+        snprintf(error, error_size, "too many server paths");
+        return -1;
+    }
+    char *slot = command->paths[command->paths_used++];
+    if (getcwd(slot, sizeof command->paths[0]) == NULL) {
+        snprintf(
+            error, error_size,
+            "the working folder is unreadable (%s), so the relative %s %s cannot be made absolute",
+            strerror(errno), what, *path);
+        return -1;
+    }
+    size_t used = strlen(slot);
+    int n = snprintf(slot + used, sizeof command->paths[0] - used, "/%s", *path);
+    if (n < 0 || (size_t)n >= sizeof command->paths[0] - used) {
+        snprintf(error, error_size,
+                 "the %s is too long once made absolute (%zu + %zu bytes, at most %zu): %s", what,
+                 used, strlen(*path) + 1, sizeof command->paths[0] - 1, *path);
+        return -1;
+    }
+    *path = slot;
+    return 0;
 }
 
 int server_command_build(const server_settings *settings, server_command *command, char *error,
@@ -53,6 +87,12 @@ int server_command_build(const server_settings *settings, server_command *comman
         snprintf(error, error_size, "io_threads must be at least 1");
         return -1;
     }
+    const char *working_dir = settings->working_dir, *log_file = settings->log_file;
+    const char *module = settings->rdma_module_path;
+    if (absolute_path(command, "working folder", &working_dir, error, error_size) != 0 ||
+        absolute_path(command, "log file", &log_file, error, error_size) != 0 ||
+        absolute_path(command, "RDMA module", &module, error, error_size) != 0)
+        return -1;
     const char *port = format(command, "%d", settings->port);
     const char *io_threads = format(command, "%d", settings->io_threads);
 
@@ -72,13 +112,13 @@ int server_command_build(const server_settings *settings, server_command *comman
     rc |= add(command, "no");
     rc |= add(command, "--daemonize");
     rc |= add(command, "no");
-    if (settings->working_dir) {
+    if (working_dir) {
         rc |= add(command, "--dir");
-        rc |= add(command, settings->working_dir);
+        rc |= add(command, working_dir);
     }
-    if (settings->log_file) {
+    if (log_file) {
         rc |= add(command, "--logfile");
-        rc |= add(command, settings->log_file);
+        rc |= add(command, log_file);
     }
     rc |= add(command, "--io-threads");
     rc |= add(command, io_threads);
@@ -94,13 +134,13 @@ int server_command_build(const server_settings *settings, server_command *comman
     }
     if (style == SERVER_RDMA_MODULE_ARGUMENTS) {
         rc |= add(command, "--loadmodule");
-        rc |= add(command, settings->rdma_module_path);
+        rc |= add(command, module);
         rc |= add(command, format(command, "bind=%s", settings->rdma_address));
         rc |= add(command, format(command, "port=%d", settings->port));
     } else {
-        if (settings->rdma_module_path) {
+        if (module) {
             rc |= add(command, "--loadmodule");
-            rc |= add(command, settings->rdma_module_path);
+            rc |= add(command, module);
         }
         rc |= add(command, "--rdma-bind");
         rc |= add(command, settings->rdma_address);

@@ -2,12 +2,16 @@
  * server_command.h: the argument vector that starts a valkey-server of a given version
  * with RDMA, IO threads and the test's settings, the way that version wants them.
  *
- * Promises: pure (no process is started); settings a version cannot honour are refused
- * with a one-line reason instead of being dropped.
+ * Promises: no process is started (the one thing read is the working folder); settings a
+ * version cannot honour are refused with a one-line reason instead of being dropped. The
+ * server enters --dir while it reads its configuration and only then opens its log file
+ * and loads modules, so relative paths in the settings are made absolute here, against
+ * the caller's working folder, where the caller meant them.
  */
 #ifndef HARNESS_SERVER_COMMAND_H
 #define HARNESS_SERVER_COMMAND_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -43,6 +47,8 @@ typedef struct server_command {
     int argc;
     char storage[SERVER_COMMAND_MAX_EXTRA + 8][256]; /* formatted words argv points into */
     int storage_used;
+    char paths[3][PATH_MAX]; /* working folder, log file, module: made absolute */
+    int paths_used;
 } server_command;
 
 int server_command_build(const server_settings *settings, server_command *command, char *error,

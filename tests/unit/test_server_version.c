@@ -7,7 +7,9 @@
 /* cmocka needs the four headers above first. */
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server_command.h"
 #include "server_version.h"
@@ -136,6 +138,50 @@ static void built_in_rdma_needs_no_module(void **state)
     assert_non_null(strstr(line, "--rdma-bind 192.0.2.1 --rdma-port 1"));
 }
 
+/* The server enters --dir before it opens its log file or loads a module, so a relative
+ * path there would be read from inside --dir: each is made absolute against the caller's
+ * working folder; absolute ones pass as they are. */
+static void relative_paths_are_made_absolute_before_the_server_enters_its_dir(void **state)
+{
+    (void)state;
+    char cwd[PATH_MAX], expected[3 * PATH_MAX + 512], line[4 * PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    server_settings settings = {.server_path = "s",
+                                .rdma_module_path = "lib/valkey-rdma.so",
+                                .version = {9, 1, 2},
+                                .rdma_address = "192.0.2.1",
+                                .port = 1,
+                                .io_threads = 1,
+                                .working_dir = "results/case",
+                                .log_file = "results/case/server.log"};
+    server_command command;
+    char error[256];
+    assert_int_equal(server_command_build(&settings, &command, error, sizeof error), 0);
+    snprintf(expected, sizeof expected,
+             "s --port 1 --bind 127.0.0.1 --protected-mode no --save '' --appendonly no "
+             "--daemonize no --dir %s/results/case --logfile %s/results/case/server.log "
+             "--io-threads 1 --loadmodule %s/lib/valkey-rdma.so --rdma-bind 192.0.2.1 "
+             "--rdma-port 1",
+             cwd, cwd, cwd);
+    assert_string_equal(joined(&command, line, sizeof line), expected);
+
+    settings.working_dir = "/abs/case";
+    settings.log_file = "/abs/case/server.log";
+    settings.rdma_module_path = "/abs/valkey-rdma.so";
+    assert_int_equal(server_command_build(&settings, &command, error, sizeof error), 0);
+    assert_non_null(strstr(joined(&command, line, sizeof line),
+                           "--dir /abs/case --logfile /abs/case/server.log --io-threads 1 "
+                           "--loadmodule /abs/valkey-rdma.so "));
+
+    /* A relative path that no longer fits once joined is refused, not cut short. */
+    static char long_name[PATH_MAX];
+    memset(long_name, 'x', sizeof long_name - 1);
+    settings.log_file = long_name;
+    assert_int_equal(server_command_build(&settings, &command, error, sizeof error), -1);
+    assert_non_null(strstr(error, "log file"));
+    assert_non_null(strstr(error, "too long once made absolute"));
+}
+
 static void settings_a_version_cannot_honour_are_refused(void **state)
 {
     (void)state;
@@ -165,6 +211,7 @@ int main(void)
         cmocka_unit_test(version_8_1_and_later_take_rdma_bind_and_always_active),
         cmocka_unit_test(version_8_0_takes_module_arguments_and_events_per_io_thread),
         cmocka_unit_test(built_in_rdma_needs_no_module),
+        cmocka_unit_test(relative_paths_are_made_absolute_before_the_server_enters_its_dir),
         cmocka_unit_test(settings_a_version_cannot_honour_are_refused),
     };
     return cmocka_run_group_tests_name("server_version", tests, NULL, NULL);
