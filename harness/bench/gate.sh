@@ -64,6 +64,26 @@ if [ -z "${GATE_LIMIT_20:-}" ] || [ -z "${GATE_LIMIT_10:-}" ]; then
         echo "$limit $ratio" >> "$work/calibration"
     done
 fi
+# extend_grid TARGET SHARE STEP: the grid may not reach a target (2026-11-28: 0.84-0.87
+# at 130% of the server's average CPU, where the curve flattens); measure further out,
+# STEP percent of that average at a time, until the curve crosses TARGET or the limit
+# leaves 15%..200% of one CPU.
+extend_grid() {
+    local target=$1 share=$2 step=$3 limit ratio
+    while ! limit_for "$target" > /dev/null; do
+        share=$(( share + step ))
+        limit=$(( server_cpu * share / 100 ))
+        [ "$limit" -ge 15 ] && [ "$limit" -le 200 ] || return 0
+        ratio=$(ratio_at "$limit")
+        if [ -z "$ratio" ]; then
+            cat "$work/calibrate-step.out" >&2
+            echo "bench gate: calibration at ${limit}% gave no ratio" >&2
+            exit 1
+        fi
+        echo "  calibration: limit ${limit}% -> ratio $ratio (grid extended for $target)"
+        echo "$limit $ratio" >> "$work/calibration"
+    done
+}
 # limit_for TARGET -> the whole percent where the monotone curve crosses TARGET
 limit_for() {
     sort -n "$work/calibration" | awk -v target="$1" '
@@ -95,6 +115,8 @@ limit_for() {
 # it is read: each pass measures at the limits just read off, adds those points, and reads
 # again. GATE_REFINE_PASSES=0 skips it.
 if [ -z "${GATE_LIMIT_20:-}" ] || [ -z "${GATE_LIMIT_10:-}" ]; then
+    extend_grid 0.9 130 20
+    extend_grid 0.8 90 -15
     for pass in $(seq 1 "${GATE_REFINE_PASSES:-2}"); do
         for target in 0.8 0.9; do
             limit=$(limit_for "$target") || break
