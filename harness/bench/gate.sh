@@ -44,6 +44,18 @@ ratio_at() {
         > "$work/calibrate-step.out" 2>&1
     ratio_of < "$work/calibrate-step.out" | tail -1
 }
+# measure_point LIMIT [NOTE]: one point of the calibration curve, measured and kept
+measure_point() {
+    local ratio
+    ratio=$(ratio_at "$1")
+    if [ -z "$ratio" ]; then
+        cat "$work/calibrate-step.out" >&2
+        echo "bench gate: calibration at ${1}% gave no ratio" >&2
+        exit 1
+    fi
+    echo "  calibration: limit ${1}% -> ratio $ratio${2:+ ($2)}"
+    echo "$1 $ratio" >> "$work/calibration"
+}
 # The ratio against the limit, on a grid around the server's average CPU. One short
 # compare is noisy: one-second runs of the same build differ by up to 2.4x here (the
 # server and the load share 2 emulated CPUs, and where the scheduler puts them decides a
@@ -53,15 +65,7 @@ ratio_at() {
 : > "$work/calibration"
 if [ -z "${GATE_LIMIT_20:-}" ] || [ -z "${GATE_LIMIT_10:-}" ]; then
     for share in 90 100 110 120 130; do
-        limit=$(( server_cpu * share / 100 ))
-        ratio=$(ratio_at "$limit")
-        if [ -z "$ratio" ]; then
-            cat "$work/calibrate-step.out" >&2
-            echo "bench gate: calibration at ${limit}% gave no ratio" >&2
-            exit 1
-        fi
-        echo "  calibration: limit ${limit}% -> ratio $ratio"
-        echo "$limit $ratio" >> "$work/calibration"
+        measure_point $(( server_cpu * share / 100 ))
     done
 fi
 # extend_grid TARGET SHARE STEP: the grid may not reach a target (2026-11-28: 0.84-0.87
@@ -69,19 +73,12 @@ fi
 # STEP percent of that average at a time, until the curve crosses TARGET or the limit
 # leaves 15%..200% of one CPU.
 extend_grid() {
-    local target=$1 share=$2 step=$3 limit ratio
+    local target=$1 share=$2 step=$3 limit
     while ! limit_for "$target" > /dev/null; do
         share=$(( share + step ))
         limit=$(( server_cpu * share / 100 ))
         [ "$limit" -ge 15 ] && [ "$limit" -le 200 ] || return 0
-        ratio=$(ratio_at "$limit")
-        if [ -z "$ratio" ]; then
-            cat "$work/calibrate-step.out" >&2
-            echo "bench gate: calibration at ${limit}% gave no ratio" >&2
-            exit 1
-        fi
-        echo "  calibration: limit ${limit}% -> ratio $ratio (grid extended for $target)"
-        echo "$limit $ratio" >> "$work/calibration"
+        measure_point "$limit" "grid extended for $target"
     done
 }
 # limit_for TARGET -> the whole percent where the monotone curve crosses TARGET
@@ -120,14 +117,7 @@ if [ -z "${GATE_LIMIT_20:-}" ] || [ -z "${GATE_LIMIT_10:-}" ]; then
     for pass in $(seq 1 "${GATE_REFINE_PASSES:-2}"); do
         for target in 0.8 0.9; do
             limit=$(limit_for "$target") || break
-            ratio=$(ratio_at "$limit")
-            if [ -z "$ratio" ]; then
-                cat "$work/calibrate-step.out" >&2
-                echo "bench gate: calibration at ${limit}% gave no ratio" >&2
-                exit 1
-            fi
-            echo "  refinement $pass: limit ${limit}% (read off for $target) -> ratio $ratio"
-            echo "$limit $ratio" >> "$work/calibration"
+            measure_point "$limit" "refinement $pass, read off for $target"
         done
     done
 fi
