@@ -31,19 +31,15 @@ static const char *format(server_command *command, const char *pattern, ...)
 }
 
 /* PATH as the caller means it, absolute: the server reads it only after entering --dir.
- * NULL stays NULL. Returns -1 with a reason when the working folder cannot be read or the
- * joined path does not fit. */
-static int absolute_path(server_command *command, const char *what, const char **path, char *error,
+ * NULL and absolute paths stay as they are; a relative one is joined to the working folder
+ * in SLOT (PATH_MAX bytes). Returns -1 with a reason when the working folder cannot be
+ * read or the joined path does not fit. */
+static int absolute_path(char *slot, const char *what, const char **path, char *error,
                          size_t error_size)
 {
     if (*path == NULL || (*path)[0] == '/')
         return 0;
-    if (command->paths_used >= (int)(sizeof command->paths / sizeof command->paths[0])) {
-        snprintf(error, error_size, "too many server paths");
-        return -1;
-    }
-    char *slot = command->paths[command->paths_used++];
-    if (getcwd(slot, sizeof command->paths[0]) == NULL) {
+    if (getcwd(slot, (size_t)PATH_MAX) == NULL) {
         snprintf(
             error, error_size,
             "the working folder is unreadable (%s), so the relative %s %s cannot be made absolute",
@@ -51,11 +47,11 @@ static int absolute_path(server_command *command, const char *what, const char *
         return -1;
     }
     size_t used = strlen(slot);
-    int n = snprintf(slot + used, sizeof command->paths[0] - used, "/%s", *path);
-    if (n < 0 || (size_t)n >= sizeof command->paths[0] - used) {
+    int n = snprintf(slot + used, (size_t)PATH_MAX - used, "/%s", *path);
+    if (n < 0 || (size_t)n >= (size_t)PATH_MAX - used) {
         snprintf(error, error_size,
                  "the %s is too long once made absolute (%zu + %zu bytes, at most %zu): %s", what,
-                 used, strlen(*path) + 1, sizeof command->paths[0] - 1, *path);
+                 used, strlen(*path) + 1, (size_t)PATH_MAX - 1, *path);
         return -1;
     }
     *path = slot;
@@ -89,9 +85,9 @@ int server_command_build(const server_settings *settings, server_command *comman
     }
     const char *working_dir = settings->working_dir, *log_file = settings->log_file;
     const char *module = settings->rdma_module_path;
-    if (absolute_path(command, "working folder", &working_dir, error, error_size) != 0 ||
-        absolute_path(command, "log file", &log_file, error, error_size) != 0 ||
-        absolute_path(command, "RDMA module", &module, error, error_size) != 0)
+    if (absolute_path(command->paths[0], "working folder", &working_dir, error, error_size) != 0 ||
+        absolute_path(command->paths[1], "log file", &log_file, error, error_size) != 0 ||
+        absolute_path(command->paths[2], "RDMA module", &module, error, error_size) != 0)
         return -1;
     const char *port = format(command, "%d", settings->port);
     const char *io_threads = format(command, "%d", settings->io_threads);

@@ -48,7 +48,6 @@ typedef struct server_command {
     char storage[SERVER_COMMAND_MAX_EXTRA + 8][256]; /* formatted words argv points into */
     int storage_used;
     char paths[3][PATH_MAX]; /* working folder, log file, module: made absolute */
-    int paths_used;
 } server_command;
 
 int server_command_build(const server_settings *settings, server_command *command, char *error,
