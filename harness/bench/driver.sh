@@ -70,13 +70,13 @@ keep_server_log() { # CELL [REPORT]: the server's log, and the failed tool's rep
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-# ours OP SIZE CONNECTIONS PIPELINE REQUESTS -> "ops_per_s mb_per_s peak_rss_kib exit_status"
+# ours OP SIZE CONNECTIONS PIPELINE REQUESTS KEYSPACE -> "ops_per_s mb_per_s peak_rss_kib exit_status"
 ours() {
     local ratio=1:0
     [ "$1" = get ] && ratio=0:1
     timeout "$run_bound" /usr/bin/time -f '%M' -o "$work/rss" "$load" --transport rdma --host "$address" \
         --port "$port" --connections "$3" --threads 2 --pipeline "$4" --requests "$5" \
-        --keyspace "$keyspace" --key-prefix "key:" --value-size "$2" --ratio "$ratio" --stall 60 \
+        --keyspace "$6" --key-prefix "key:" --value-size "$2" --ratio "$ratio" --stall 60 \
         "${tx_option[@]}" > "$work/ours.out" 2>&1
     local status=$?
     # "throughput 1234.5 ops/s, 0.32 MB/s of values"
@@ -84,10 +84,10 @@ ours() {
         '$1 == "throughput" {print $2, $4, rss, status}' "$work/ours.out"
 }
 
-# theirs OP SIZE CONNECTIONS PIPELINE REQUESTS -> ops_per_s
+# theirs OP SIZE CONNECTIONS PIPELINE REQUESTS KEYSPACE -> ops_per_s
 theirs() {
     timeout "$run_bound" "$VALKEY_BENCHMARK" --rdma -h "$address" -p "$port" -t "$1" -d "$2" -c "$3" --threads 2 \
-        -P "$4" -n "$5" -r "$keyspace" --csv -q 2> /dev/null |
+        -P "$4" -n "$5" -r "$6" --csv -q 2> /dev/null |
         awk -F'"' 'NR>1 && $2 != "" {print $4; exit}'
 }
 
@@ -151,8 +151,7 @@ fresh_server() {
 }
 run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK [KEYSPACE]
     local op=$1 size=$2 connections=$3 pipeline=$4 requests=$5 with_link=$6
-    # ours and theirs read it (called from here): both tools draw keys from the same space
-    local keyspace=${7:-1000}
+    local keyspace=${7:-1000} # both tools draw keys from the same space
     local cell="$op ${size}B c=$connections P=$pipeline"
     [ -n "$only" ] && [[ "$cell" != *"$only"* ]] && return 0
     start_server || exit 125
@@ -166,7 +165,7 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK [KEYSPACE]
     # non-zero and printed nothing, and both are counted in the cell's note.
     ours_once() {
         o='' m='' r='' x=''
-        read -r o m r x < <(ours "$op" "$size" "$connections" "$pipeline" "$requests")
+        read -r o m r x < <(ours "$op" "$size" "$connections" "$pipeline" "$requests" "$keyspace")
         [ "${r:-0}" -gt "$peak" ] && peak=$r
         if check_server "$cell" ours; then
             if [ "${x:-1}" = 0 ] && awk -v v="${o:-0}" 'BEGIN { exit !(v > 0) }'; then
@@ -179,7 +178,7 @@ run_cell() { # OP SIZE_BYTES CONNECTIONS PIPELINE REQUESTS WITH_LINK [KEYSPACE]
         fi
     }
     theirs_once() {
-        t=$(theirs "$op" "$size" "$connections" "$pipeline" "$requests")
+        t=$(theirs "$op" "$size" "$connections" "$pipeline" "$requests" "$keyspace")
         if check_server "$cell" vbench; then
             if [ -n "$t" ]; then
                 theirs_ops+=("$t")

@@ -56,18 +56,6 @@ measure_point() {
     echo "  calibration: limit ${1}% -> ratio $ratio${2:+ ($2)}"
     echo "$1 $ratio" >> "$work/calibration"
 }
-# The ratio against the limit, on a grid around the server's average CPU. One short
-# compare is noisy: one-second runs of the same build differ by up to 2.4x here (the
-# server and the load share 2 emulated CPUs, and where the scheduler puts them decides a
-# run), so one grid point can land far off. The points are made monotone by pooling the
-# adjacent ones that break the order (isotonic regression), and each target is read off
-# that curve by linear interpolation. GATE_LIMIT_20 and GATE_LIMIT_10 skip it.
-: > "$work/calibration"
-if [ -z "${GATE_LIMIT_20:-}" ] || [ -z "${GATE_LIMIT_10:-}" ]; then
-    for share in 90 100 110 120 130; do
-        measure_point $(( server_cpu * share / 100 ))
-    done
-fi
 # extend_grid TARGET SHARE STEP: the grid may not reach a target (2026-11-28: 0.84-0.87
 # at 130% of the server's average CPU, where the curve flattens); measure further out,
 # STEP percent of that average at a time, until the curve crosses TARGET or the limit
@@ -106,12 +94,22 @@ limit_for() {
             exit 1
         }'
 }
+# The ratio against the limit, on a grid around the server's average CPU. One short
+# compare is noisy: one-second runs of the same build differ by up to 2.4x here (the
+# server and the load share 2 emulated CPUs, and where the scheduler puts them decides a
+# run), so one grid point can land far off. The points are made monotone by pooling the
+# adjacent ones that break the order (isotonic regression), and each target is read off
+# that curve by linear interpolation. GATE_LIMIT_20 and GATE_LIMIT_10 skip it.
 # The grid is coarse (6-7 points of limit apart) and a single point is noisy, so the
 # crossing read off it can sit on a step between two grid points (session 9: 0.77 at 73%,
 # 0.99 at 79%, and the "20%" series then lost 15%). Refinement measures the curve where
 # it is read: each pass measures at the limits just read off, adds those points, and reads
 # again. GATE_REFINE_PASSES=0 skips it.
+: > "$work/calibration"
 if [ -z "${GATE_LIMIT_20:-}" ] || [ -z "${GATE_LIMIT_10:-}" ]; then
+    for share in 90 100 110 120 130; do
+        measure_point $(( server_cpu * share / 100 ))
+    done
     extend_grid 0.9 130 20
     extend_grid 0.8 90 -15
     for pass in $(seq 1 "${GATE_REFINE_PASSES:-2}"); do
