@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "cpu_limit.h"
+#include "stop_cycle.h"
 
 #include <errno.h>
 #include <math.h>
@@ -74,6 +75,8 @@ static const char usage_text[] =
     "  --threshold PCT   compare: the median change that matters (default 5)\n"
     "  --candidate-cpu-limit PCT  compare: run the candidate's server in a cgroup limited\n"
     "                    to PCT% of one CPU: a build slowed on purpose, to prove the gate\n"
+    "  --candidate-pause PCT  compare: stop the candidate's server for PCT% (1-90) of every\n"
+    "                    100 ms: a slow-down in proportion (a closed loop loses ~PCT%)\n"
     "  --out DIR         merge: the merged folder (default results/<UTC time>-merged)\n"
     "  --results DIR     run, repro, compare and the main job: the folder that receives the\n"
     "                    run folders (default results/); created if missing. A folder that\n"
@@ -210,10 +213,11 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
             continue;
         }
         const char *takes_value[] = {
-            "--testbed",  "--server",    "--rdma-module",         "--valkey-src",
-            "--cache",    "--vm-cpus",   "--vm-memory",           "--case",
-            "--baseline", "--candidate", "--repetitions",         "--threshold",
-            "--shard",    "--out",       "--candidate-cpu-limit", "--results"};
+            "--testbed",        "--server",    "--rdma-module",         "--valkey-src",
+            "--cache",          "--vm-cpus",   "--vm-memory",           "--case",
+            "--baseline",       "--candidate", "--repetitions",         "--threshold",
+            "--shard",          "--out",       "--candidate-cpu-limit", "--results",
+            "--candidate-pause"};
         bool is_valued = false;
         for (size_t i = 0; i < sizeof takes_value / sizeof takes_value[0]; i++)
             is_valued |= strcmp(word, takes_value[i]) == 0;
@@ -281,6 +285,14 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
                          CPU_LIMIT_MAX_PERCENT);
                 return -1;
             }
+        } else if (strcmp(word, "--candidate-pause") == 0) {
+            if (parse_bounded_int(value, 1, STOP_CYCLE_MAX_PERCENT, &options->candidate_pause) !=
+                0) {
+                snprintf(error, error_size,
+                         "--candidate-pause must be a whole percent from 1 to %d",
+                         STOP_CYCLE_MAX_PERCENT);
+                return -1;
+            }
         } else if (strcmp(word, "--cache") == 0) {
             options->cache_dir = value;
         } else if (strcmp(word, "--vm-cpus") == 0) {
@@ -342,6 +354,7 @@ int cli_parse(int argc, char **argv, cli_options *options, char *error, size_t e
                                    : repetitions_given            ? "--repetitions"
                                    : threshold_given              ? "--threshold"
                                    : options->candidate_cpu_limit ? "--candidate-cpu-limit"
+                                   : options->candidate_pause     ? "--candidate-pause"
                                                                   : NULL;
         if (compare_only) {
             snprintf(error, error_size, "%s applies to compare only", compare_only);

@@ -54,6 +54,7 @@ typedef struct cli_options {
     int repetitions;         /* compare --repetitions, CLI_DEFAULT_REPETITIONS when not given */
     double threshold;        /* compare --threshold, as a fraction (5% is 0.05) */
     int candidate_cpu_limit; /* compare --candidate-cpu-limit PCT; 0 when not given */
+    int candidate_pause;     /* compare --candidate-pause PCT; 0 when not given */
     shard_spec shard;        /* --shard I/N; count 0 when not given */
     const char *out_dir;     /* merge --out */
     const char *results_dir; /* --results: where run folders go; NULL: <repo>/results */

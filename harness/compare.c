@@ -460,6 +460,7 @@ int compare_run(const compare_options *options)
     candidate_run.server_path = candidate.path;
     candidate_run.rdma_module_path = candidate.module_path;
     candidate_run.server_cpu_limit_percent = options->candidate_cpu_limit_percent;
+    candidate_run.server_pause_percent = options->candidate_pause_percent;
     char baseline_text[2 * PATH_MAX + 2], candidate_text[2 * PATH_MAX + 2];
     char baseline_version[32], candidate_version[32];
     server_spec_text(&baseline, baseline_text, sizeof baseline_text);
@@ -499,14 +500,16 @@ int compare_run(const compare_options *options)
         }
         results_set_run_field(
             results, "comparison",
-            json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:b, s:s}", "baseline",
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:b, s:s, s:i, s:i}", "baseline",
                       baseline.kind == COMPARE_SPEC_STORED ? baseline.path : baseline_text,
                       "baseline_version",
                       baseline.kind == COMPARE_SPEC_STORED ? "stored" : baseline_version,
                       "candidate", candidate_text, "candidate_version", candidate_version,
                       "repetitions", (json_int_t)options->repetitions, "threshold",
                       options->threshold, "alpha", AB_DEFAULT_ALPHA, "interleaved",
-                      baseline.kind != COMPARE_SPEC_STORED, "metric", "requests_per_second"));
+                      baseline.kind != COMPARE_SPEC_STORED, "metric", "requests_per_second",
+                      "candidate_cpu_limit_percent", options->candidate_cpu_limit_percent,
+                      "candidate_pause_percent", options->candidate_pause_percent));
         printf("results: %s\n", results_run_directory(results));
         if (baseline.kind == COMPARE_SPEC_STORED)
             printf("baseline: stored run %s (weak evidence: not interleaved)\n", baseline.path);

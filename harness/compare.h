@@ -60,6 +60,9 @@ typedef struct compare_options {
     /* 0: none; else the candidate's server runs limited to this percent of one CPU (a
      * build slowed on purpose, to prove the gate: cpu_limit.h). */
     int candidate_cpu_limit_percent;
+    /* 0: none; else the candidate's server is stopped for this percent of every 100 ms
+     * (stop_cycle.h): a closed-loop load loses about that share of its throughput. */
+    int candidate_pause_percent;
     shard_spec shard;
     const char *rdma_address;
     const char *testbed_description;

@@ -454,6 +454,7 @@ static int inside_compare(const cli_options *options)
         .repetitions = (size_t)options->repetitions,
         .threshold = options->threshold,
         .candidate_cpu_limit_percent = options->candidate_cpu_limit,
+        .candidate_pause_percent = options->candidate_pause,
         .shard = options->shard,
         .rdma_address = address,
         .testbed_description = testbed_text,
@@ -667,7 +668,7 @@ static int command_compare(const cli_options *options, const char *repo_root, co
     char repetitions[16], threshold[32], shard_text[32];
     snprintf(repetitions, sizeof repetitions, "%d", options->repetitions);
     snprintf(threshold, sizeof threshold, "%.10g", options->threshold * 100.0);
-    char *inside[CLI_MAX_SCENARIOS + 20];
+    char *inside[CLI_MAX_SCENARIOS + 24]; /* 21 words of flags, the scenarios, NULL */
     int count = 0;
     inside[count++] = self;
     inside[count++] = "inside";
@@ -687,6 +688,12 @@ static int command_compare(const cli_options *options, const char *repo_root, co
         snprintf(cpu_limit, sizeof cpu_limit, "%d", options->candidate_cpu_limit);
         inside[count++] = "--candidate-cpu-limit";
         inside[count++] = cpu_limit;
+    }
+    char pause[16];
+    if (options->candidate_pause > 0) {
+        snprintf(pause, sizeof pause, "%d", options->candidate_pause);
+        inside[count++] = "--candidate-pause";
+        inside[count++] = pause;
     }
     if (options->shard.count > 0) {
         shard_format(&options->shard, shard_text, sizeof shard_text);

@@ -590,8 +590,8 @@ static int watchdog_sample(case_context *context, load_engine *engine,
          * meanwhile. With neither, from the start of its phase (the load, or one
          * read-back step). */
         bool ever_waited = one->last_progress_ns != 0 || one->oldest_sent_ns != 0;
-        double since = ever_waited ? (double)stall_detector_waiting_ns(one->last_progress_ns,
-                                                                       one->oldest_sent_ns, now_ns) /
+        double since = ever_waited ? (double)stall_detector_waiting_ns(
+                                         one->last_progress_ns, one->oldest_sent_ns, now_ns) /
                                          1e9
                                    : now_s - context->phase_started_s;
         /* Only connections still waiting can be wedged; ended ones are judged by how
@@ -781,8 +781,8 @@ static void capture_stacks(case_context *context)
     int rc = 0;
     bool gdb_again = context->gdb_stacks_repetition != 0;
     if (!gdb_again) {
-        rc = stacks_capture(context->running->process.pid, spinning, evidence->thread_count,
-                            part, STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
+        rc = stacks_capture(context->running->process.pid, spinning, evidence->thread_count, part,
+                            STACKS_DEFAULT_TIMEOUT_MS, error, sizeof error);
         context->gdb_stacks_repetition = context->repetition + 1;
     }
     FILE *out = fopen(whole, "ae");
@@ -880,8 +880,8 @@ static int run_watched(case_context *context, const load_engine_params *params)
     /* The load's threads inherit this thread's mask while they are created. */
     uint64_t client_cpu = context->one_case->settings.client.cpu;
     cpu_pin pin;
-    if (cpu_pin_enter(&pin, client_cpu == SCENARIO_CPU_ANY ? CPU_PIN_NONE : (int)client_cpu,
-                      error, sizeof error) != 0) {
+    if (cpu_pin_enter(&pin, client_cpu == SCENARIO_CPU_ANY ? CPU_PIN_NONE : (int)client_cpu, error,
+                      sizeof error) != 0) {
         snprintf(context->environment_error, sizeof context->environment_error,
                  "%s: client.cpu: %s", context->one_case->name, error);
         context->environment_failure = true;
@@ -1163,6 +1163,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
         .working_dir = "/tmp",
         .log_file = context->log_path,
         .cpu_limit_percent = context->options->server_cpu_limit_percent,
+        .pause_percent = context->options->server_pause_percent,
         .pinned = settings->server.cpu != SCENARIO_CPU_ANY,
         .cpu = settings->server.cpu != SCENARIO_CPU_ANY ? (int)settings->server.cpu : 0,
     };

@@ -41,10 +41,11 @@ typedef struct runner_options {
     const char *netdev;
     const char *rdma_device;
     const char *testbed_description;
-    bool repro;         /* print REPRODUCED / PASS the way ./run.sh repro promises */
-    bool live_progress; /* the output is a terminal: keep a progress line updated */
-    shard_spec shard;   /* count 0: every case */
+    bool repro;                   /* print REPRODUCED / PASS the way ./run.sh repro promises */
+    bool live_progress;           /* the output is a terminal: keep a progress line updated */
+    shard_spec shard;             /* count 0: every case */
     int server_cpu_limit_percent; /* 0: none; else the server runs under cpu_limit.h */
+    int server_pause_percent;     /* 0: none; else the server is paused (stop_cycle.h) */
 } runner_options;
 
 /* Loads and checks every scenario file without running anything: 0, or EXIT_USAGE with

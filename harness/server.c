@@ -55,6 +55,12 @@ int server_start(server *running, const server_settings *settings, char *error, 
         server_stop(running);
         return -1;
     }
+    if (rc == 0 && settings->pause_percent > 0 &&
+        stop_cycle_begin(&running->pause, running->process.pid, settings->pause_percent,
+                         STOP_CYCLE_PERIOD_MS, error, error_size) != 0) {
+        server_stop(running);
+        return -1;
+    }
     return rc;
 }
 
@@ -91,6 +97,7 @@ void server_stop(server *running)
 {
     if (running->process.pid <= 0)
         return;
+    stop_cycle_end(&running->pause);
     /* A stopped server cannot act on SIGTERM until it runs again. */
     kill(running->process.pid, SIGCONT);
     process_stop(&running->process, SERVER_STOP_GRACE_MS);

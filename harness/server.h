@@ -13,6 +13,7 @@
 
 #include "process.h"
 #include "server_command.h"
+#include "stop_cycle.h"
 
 /* Under TCG emulation a server takes a few seconds to start; real hardware far less. */
 #define SERVER_READY_TIMEOUT_MS 60000
@@ -23,6 +24,7 @@ typedef struct server {
     int port;
     char log_path[512];
     char cgroup_path[1024]; /* empty: no CPU limit */
+    stop_cycle pause;       /* started: stopped for a share of every period */
 } server;
 
 int server_start(server *running, const server_settings *settings, char *error, size_t error_size);

@@ -37,6 +37,9 @@ typedef struct server_settings {
     int extra_count;
     /* Not part of the command: a CPU limit in percent of one CPU (cpu_limit.h); 0: none. */
     int cpu_limit_percent;
+    /* Not part of the command: the server's process group stopped for this percent of
+     * every STOP_CYCLE_PERIOD_MS (stop_cycle.h); 0: never. */
+    int pause_percent;
     /* Not part of the command: the one CPU every thread of the server runs on (cpu_pin.h). */
     bool pinned;
     int cpu;

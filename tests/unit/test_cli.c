@@ -100,6 +100,8 @@ static void compare_takes_both_builds_its_repetitions_threshold_and_shard(void *
                     "2/3",
                     "--candidate-cpu-limit",
                     "80",
+                    "--candidate-pause",
+                    "10",
                     "one.yaml",
                     "two.yaml",
                     NULL};
@@ -114,6 +116,7 @@ static void compare_takes_both_builds_its_repetitions_threshold_and_shard(void *
     assert_int_equal(options.shard.index, 2);
     assert_int_equal(options.shard.count, 3);
     assert_int_equal(options.candidate_cpu_limit, 80);
+    assert_int_equal(options.candidate_pause, 10);
     assert_int_equal(options.scenario_count, 2);
     assert_string_equal(options.scenario_paths[1], "two.yaml");
 }
@@ -130,6 +133,7 @@ static void compare_defaults_to_nine_repetitions_and_five_percent(void **state)
     assert_true(options.threshold > 0.0499 && options.threshold < 0.0501);
     assert_int_equal(options.shard.count, 0);
     assert_int_equal(options.candidate_cpu_limit, 0);
+    assert_int_equal(options.candidate_pause, 0);
 }
 
 static void run_takes_a_shard_and_merge_takes_folders_and_out(void **state)
@@ -241,6 +245,12 @@ static void every_mistake_is_refused_with_its_own_message(void **state)
          "--candidate-cpu-limit must be a whole percent of one CPU from 1 to 1000"},
         {{"run.sh", "compare", "--candidate-cpu-limit", "80%", NULL},
          "--candidate-cpu-limit must be a whole percent of one CPU from 1 to 1000"},
+        {{"run.sh", "repro", "--candidate-pause", "10", NULL},
+         "--candidate-pause applies to compare only"},
+        {{"run.sh", "compare", "--candidate-pause", "91", NULL},
+         "--candidate-pause must be a whole percent from 1 to 90"},
+        {{"run.sh", "compare", "--candidate-pause", "0", NULL},
+         "--candidate-pause must be a whole percent from 1 to 90"},
         {{"run.sh", "run", "--shard", "0/2", "a.yaml", NULL},
          "--shard must be I/N with 1 <= I <= N <= 1000, not \"0/2\""},
         {{"run.sh", "run", "--shard", "3/2", "a.yaml", NULL},
