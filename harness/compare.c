@@ -173,10 +173,9 @@ int compare_check(const compare_options *options)
         fprintf(stderr, "run.sh: %s\n", error);
         return EXIT_USAGE;
     }
-    if (baseline.kind != COMPARE_SPEC_STORED)
-        return 0;
-    json_t *stored = load_stored(&baseline, error, sizeof error);
-    if (stored == NULL) {
+    json_t *stored = NULL;
+    if (baseline.kind == COMPARE_SPEC_STORED &&
+        (stored = load_stored(&baseline, error, sizeof error)) == NULL) {
         fprintf(stderr, "run.sh: --baseline %s\n", error);
         return EXIT_USAGE;
     }
@@ -190,12 +189,25 @@ int compare_check(const compare_options *options)
             break;
         }
         for (size_t c = 0; c < loaded.case_count && rc == 0; c++) {
-            if (!case_selected(options, &loaded.cases[c], position++))
+            const scenario_case *one_case = &loaded.cases[c];
+            if (!case_selected(options, one_case, position++))
+                continue;
+            /* The pause would continue a server the fault stopped, within 100 ms. */
+            if (options->candidate_pause_percent > 0 &&
+                one_case->settings.fault.kind == SCENARIO_FAULT_SIGSTOP) {
+                fprintf(stderr,
+                        "run.sh: %s: case %s: fault sigstop and --candidate-pause both stop "
+                        "the server; compare this case without --candidate-pause\n",
+                        options->scenario_paths[file], one_case->name);
+                rc = EXIT_USAGE;
+                continue;
+            }
+            if (stored == NULL)
                 continue;
             double *samples = NULL;
             size_t count = 0;
-            if (compare_stored_samples(stored, baseline.path, loaded.cases[c].name, &samples,
-                                       &count, error, sizeof error) != 0) {
+            if (compare_stored_samples(stored, baseline.path, one_case->name, &samples, &count,
+                                       error, sizeof error) != 0) {
                 fprintf(stderr, "run.sh: --baseline %s\n", error);
                 rc = EXIT_USAGE;
             }

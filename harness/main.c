@@ -634,6 +634,7 @@ static int command_compare(const cli_options *options, const char *repo_root, co
         .case_filter = options->case_name,
         .baseline = options->baseline,
         .candidate = options->candidate,
+        .candidate_pause_percent = options->candidate_pause,
         .shard = options->shard,
     };
     int rc = compare_check(&check);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "process.h"
 
 static void a_compare_run_gives_its_candidate_samples(void **state)
 {
@@ -152,6 +153,33 @@ static void a_spec_is_classified_by_what_is_on_disk(void **state)
     rmdir(root);
 }
 
+static void a_sigstop_fault_is_refused_under_a_candidate_pause(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/test-compare-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char server[PATH_MAX];
+    snprintf(server, sizeof server, "%s/valkey-server", root);
+    write_file(server);
+    const char *paths[] = {SCENARIO_EXAMPLES "/faults/sigstop-resume-pass.yaml"};
+    compare_options options = {
+        .scenario_paths = paths,
+        .scenario_count = 1,
+        .baseline = server,
+        .candidate = server,
+        .repetitions = 9,
+        .threshold = 0.05,
+    };
+    assert_int_equal(compare_check(&options), 0);
+    options.candidate_pause_percent = 10;
+    assert_int_equal(compare_check(&options), EXIT_USAGE);
+    options.candidate_pause_percent = 0;
+    options.candidate_cpu_limit_percent = 50; /* a CPU limit does not continue the server */
+    assert_int_equal(compare_check(&options), 0);
+    unlink(server);
+    rmdir(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +187,7 @@ int main(void)
         cmocka_unit_test(a_run_gives_the_throughput_of_each_repetition),
         cmocka_unit_test(a_stored_baseline_without_enough_samples_is_refused),
         cmocka_unit_test(a_spec_is_classified_by_what_is_on_disk),
+        cmocka_unit_test(a_sigstop_fault_is_refused_under_a_candidate_pause),
     };
     return cmocka_run_group_tests_name("compare", tests, NULL, NULL);
 }
