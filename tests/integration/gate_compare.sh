@@ -10,6 +10,9 @@
 #    (baseline 3,760 to 13,017 ops/s), the limited server gave 2,614 to 7,503, and five
 #    a side could not tell them apart (p = 0.21). The gate's sensitivity to small
 #    slow-downs is `./run.sh bench gate`'s to measure, not this test's.
+# 3. the same build with its server stopped for half of every 100 ms (--candidate-pause
+#    50, the bench gate's dial; it costs about 1.2 times its share): REGRESSION, exit 1,
+#    a median ratio below 0.8, and the pause recorded in summary.json.
 # The threshold is 10%, not the default 5%: under emulation, one-second repetitions of
 # the same build differ by more than 5% in one A/A run in ten or so (the false-alarm
 # and detection rates at the defaults are measured by `./run.sh bench gate`, README).
@@ -48,4 +51,16 @@ awk -v r="$ratio" 'BEGIN {exit !(r > 0 && r < 0.9)}' ||
     { echo "FAIL: median ratio $ratio is not below 0.9"; exit 1; }
 folder=$(sed -n 's/^results: //p' "$scratch/slowed.out" | tail -1)
 grep -q '<failure' "$folder/junit.xml" || { echo "FAIL: the regression is not a junit failure"; exit 1; }
-echo "PASS: A/A gives NO CHANGE; the server at 20% of a CPU gives REGRESSION (ratio $ratio)"
+
+compare "$scratch/paused.out" --candidate-pause 50
+[ "$status" -eq 1 ] || { echo "FAIL: compare with a paused candidate exited $status, not 1"; exit 1; }
+line=$(grep '^gate-compare: REGRESSION: ' "$scratch/paused.out") ||
+    { echo "FAIL: no REGRESSION verdict for a server stopped half of the time"; exit 1; }
+paused_ratio=$(sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p' <<< "$line")
+awk -v r="$paused_ratio" 'BEGIN {exit !(r > 0 && r < 0.8)}' ||
+    { echo "FAIL: median ratio $paused_ratio under a 50% pause is not below 0.8"; exit 1; }
+folder=$(sed -n 's/^results: //p' "$scratch/paused.out" | tail -1)
+jq -e '.comparison.candidate_pause_percent == 50' "$folder/summary.json" > /dev/null ||
+    { echo "FAIL: $folder/summary.json does not record the 50% pause"; exit 1; }
+echo "PASS: A/A gives NO CHANGE; the server at 20% of a CPU gives REGRESSION (ratio $ratio);" \
+    "stopped for half of every 100 ms, REGRESSION (ratio $paused_ratio)"
