@@ -42,25 +42,27 @@ jq -e '.cases[0].comparison | (.baseline_samples | length) == 5 and
        (.candidate_samples | length) == 5 and .verdict == "NO CHANGE"' \
     "$folder/summary.json" > /dev/null || { echo "FAIL: $folder/summary.json"; exit 1; }
 
-compare "$scratch/slowed.out" --candidate-cpu-limit 20
-[ "$status" -eq 1 ] || { echo "FAIL: compare with a slowed candidate exited $status, not 1"; exit 1; }
-line=$(grep '^gate-compare: REGRESSION: ' "$scratch/slowed.out") ||
-    { echo "FAIL: no REGRESSION verdict for a server limited to 20% of a CPU"; exit 1; }
-ratio=$(sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p' <<< "$line")
-awk -v r="$ratio" 'BEGIN {exit !(r > 0 && r < 0.9)}' ||
-    { echo "FAIL: median ratio $ratio is not below 0.9"; exit 1; }
-folder=$(sed -n 's/^results: //p' "$scratch/slowed.out" | tail -1)
-grep -q '<failure' "$folder/junit.xml" || { echo "FAIL: the regression is not a junit failure"; exit 1; }
+# expect_regression NAME BOUND WHAT FLAG VALUE: a compare with the candidate slowed by
+# FLAG VALUE gives REGRESSION, exit 1, a median ratio below BOUND and a junit failure;
+# sets $ratio and $folder.
+expect_regression() {
+    local name=$1 bound=$2 what=$3 line
+    compare "$scratch/$name.out" "$4" "$5"
+    [ "$status" -eq 1 ] || { echo "FAIL: compare with $what exited $status, not 1"; exit 1; }
+    line=$(grep '^gate-compare: REGRESSION: ' "$scratch/$name.out") ||
+        { echo "FAIL: no REGRESSION verdict for $what"; exit 1; }
+    ratio=$(sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p' <<< "$line")
+    awk -v r="$ratio" -v bound="$bound" 'BEGIN {exit !(r > 0 && r < bound)}' ||
+        { echo "FAIL: median ratio $ratio with $what is not below $bound"; exit 1; }
+    folder=$(sed -n 's/^results: //p' "$scratch/$name.out" | tail -1)
+    grep -q '<failure' "$folder/junit.xml" ||
+        { echo "FAIL: the regression with $what is not a junit failure"; exit 1; }
+}
 
-compare "$scratch/paused.out" --candidate-pause 50
-[ "$status" -eq 1 ] || { echo "FAIL: compare with a paused candidate exited $status, not 1"; exit 1; }
-line=$(grep '^gate-compare: REGRESSION: ' "$scratch/paused.out") ||
-    { echo "FAIL: no REGRESSION verdict for a server stopped half of the time"; exit 1; }
-paused_ratio=$(sed -n 's/.*(ratio \([0-9.]*\),.*/\1/p' <<< "$line")
-awk -v r="$paused_ratio" 'BEGIN {exit !(r > 0 && r < 0.8)}' ||
-    { echo "FAIL: median ratio $paused_ratio under a 50% pause is not below 0.8"; exit 1; }
-folder=$(sed -n 's/^results: //p' "$scratch/paused.out" | tail -1)
+expect_regression slowed 0.9 "a server limited to 20% of a CPU" --candidate-cpu-limit 20
+limited_ratio=$ratio
+expect_regression paused 0.8 "a server stopped half of every 100 ms" --candidate-pause 50
 jq -e '.comparison.candidate_pause_percent == 50' "$folder/summary.json" > /dev/null ||
     { echo "FAIL: $folder/summary.json does not record the 50% pause"; exit 1; }
-echo "PASS: A/A gives NO CHANGE; the server at 20% of a CPU gives REGRESSION (ratio $ratio);" \
-    "stopped for half of every 100 ms, REGRESSION (ratio $paused_ratio)"
+echo "PASS: A/A gives NO CHANGE; the server at 20% of a CPU gives REGRESSION" \
+    "(ratio $limited_ratio); stopped for half of every 100 ms, REGRESSION (ratio $ratio)"
