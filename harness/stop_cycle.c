@@ -52,10 +52,22 @@ int stop_cycle_begin(stop_cycle *cycle, pid_t group, int percent, int period_ms,
                      size_t error_size)
 {
     memset(cycle, 0, sizeof *cycle);
-    if (percent < 1 || percent > STOP_CYCLE_MAX_PERCENT || period_ms < 1 || group <= 0) {
+    if (percent < 1 || percent > STOP_CYCLE_MAX_PERCENT || period_ms < 1) {
         snprintf(error, error_size,
                  "stop cycle: %d%% of %d ms is not 1 to %d%% of a positive period", percent,
                  period_ms, STOP_CYCLE_MAX_PERCENT);
+        return -1;
+    }
+    /* 1 or less would make kill(-group) reach every process this one may signal. */
+    if (group <= 1) {
+        snprintf(error, error_size, "stop cycle: %ld is not a child's process group", (long)group);
+        return -1;
+    }
+    /* The thread ends at the first signal that finds no group: check before, or a
+     * wrong pid would slow nothing, silently. */
+    if (kill(-group, 0) != 0) {
+        snprintf(error, error_size, "stop cycle: no process group %ld: %s", (long)group,
+                 strerror(errno));
         return -1;
     }
     cycle->group = group;

@@ -40,8 +40,9 @@ typedef struct stop_cycle {
     long long began_ns;
 } stop_cycle;
 
-/* Starts stopping group for percent (1 to STOP_CYCLE_MAX_PERCENT) of every period_ms.
- * 0, or -1 with one line in error (nothing started). */
+/* Starts stopping group (a process group's id: a child of process_spawn's pid) for
+ * percent (1 to STOP_CYCLE_MAX_PERCENT) of every period_ms. 0, or -1 with one line in
+ * error (nothing started), also when no such group can be signalled. */
 int stop_cycle_begin(stop_cycle *cycle, pid_t group, int percent, int period_ms, char *error,
                      size_t error_size);
 

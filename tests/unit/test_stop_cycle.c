@@ -1,6 +1,7 @@
 /* stop_cycle.c against a real child process: it is stopped while the cycle runs, it is
  * running again once the cycle ends (also when ended in the middle of a pause), a cycle
- * whose group has gone ends by itself, and shares outside 1-90% are refused. */
+ * whose group has gone ends by itself, a group that is gone is refused, and shares
+ * outside 1-90% are refused. */
 /* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,6 +96,9 @@ static void a_cycle_whose_process_has_gone_ends_by_itself(void **state)
     poll(NULL, 0, 50);
     stop_cycle_end(&cycle); /* joins a thread that has already left its loop */
     assert_false(cycle.started);
+    /* And a group that has gone is refused up front, not paused silently never. */
+    assert_int_equal(stop_cycle_begin(&cycle, child.pid, 10, 10, error, sizeof error), -1);
+    assert_non_null(strstr(error, "no process group"));
 }
 
 static void shares_outside_the_range_are_refused(void **state)
