@@ -14,7 +14,8 @@
  * the cycles after it, and a cycle missed is skipped, not made up); the thread asks for
  * real-time priority and goes on without it when refused; stop_cycle_end returns within
  * one period and always leaves the group continued. No signal is delivered to the
- * cycle's thread (all are blocked in it).
+ * cycle's thread (all are blocked in it). The thread holds the struct's address: a
+ * started cycle stays where it is (servers are passed by pointer, never copied).
  */
 #ifndef HARNESS_STOP_CYCLE_H
 #define HARNESS_STOP_CYCLE_H
