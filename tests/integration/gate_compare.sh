@@ -13,9 +13,14 @@
 # 3. the same build with its server stopped for half of every 100 ms (--candidate-pause
 #    50, the bench gate's dial; it costs about 1.2 times its share): REGRESSION, exit 1,
 #    a median ratio below 0.8, and the pause recorded in summary.json.
-# The threshold is 10%, not the default 5%: under emulation, one-second repetitions of
+# The threshold is 20%, not the default 5%: under emulation, one-second repetitions of
 # the same build differ by more than 5% in one A/A run in ten or so (the false-alarm
 # and detection rates at the defaults are measured by `./run.sh bench gate`, README).
+# 10% was not enough either: the project's CI of session 11's code met an A/A compare on
+# a slow, noisy machine (9,000-11,800 ops/s, a third of a quiet hour's) where every
+# candidate repetition came out below its baseline: ratio 0.881, p 0.016, REGRESSION.
+# Both slowed compares lose more than half (ratios about 0.15 and 0.45), so 20% still
+# separates them from the A/A by a wide margin.
 # Usage: gate_compare.sh HARNESS SCENARIO
 set -u
 harness=$1
@@ -29,7 +34,7 @@ compare() { # OUTPUT ARGS...: runs one comparison; its exit status in $status
     local output=$1
     shift
     "$harness" inside compare --baseline "$spec" --candidate "$spec" --repetitions 5 \
-        --threshold 10 "$@" "$scenario" > "$output" 2>&1
+        --threshold 20 "$@" "$scenario" > "$output" 2>&1
     status=$?
     cat "$output"
 }
