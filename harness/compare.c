@@ -255,6 +255,7 @@ typedef struct build_side {
     runner_case *runner;
     scenario_verdict *verdicts;
     double *samples;
+    double *paused; /* the measured stopped share (--candidate-pause), each repetition */
     size_t count;
 } build_side;
 
@@ -263,9 +264,11 @@ static void side_free(build_side *side)
     runner_case_close(side->runner);
     free(side->verdicts);
     free(side->samples);
+    free(side->paused);
     side->runner = NULL;
     side->verdicts = NULL;
     side->samples = NULL;
+    side->paused = NULL;
 }
 
 /* One repetition of one side. 0, or an exit code (environment, interrupted). */
@@ -280,9 +283,14 @@ static int side_repeat(build_side *side, const char *label, const char *case_nam
     }
     side->verdicts[side->count] = outcome.verdict;
     side->samples[side->count] = outcome.requests_per_second;
+    side->paused[side->count] = outcome.server_paused_share;
     side->count++;
-    printf("  %s, repetition %zu of %zu, %-9s %10.0f ops/s  %s\n", case_name, repetition + 1,
-           repetitions, label, outcome.requests_per_second, verdict_label(outcome.verdict));
+    char paused[64] = "";
+    if (outcome.server_paused_share > 0)
+        snprintf(paused, sizeof paused, " (server stopped %.1f%% of its run)",
+                 100.0 * outcome.server_paused_share);
+    printf("  %s, repetition %zu of %zu, %-9s %10.0f ops/s  %s%s\n", case_name, repetition + 1,
+           repetitions, label, outcome.requests_per_second, verdict_label(outcome.verdict), paused);
     fflush(stdout);
     return process_interrupted() ? EXIT_INTERRUPTED : 0;
 }
@@ -325,7 +333,8 @@ static int compare_case(const compare_options *options, const compare_spec *base
         sides[s].runner = runner_case_open(&sides[s].options, one_case, results);
         sides[s].verdicts = calloc(repetitions, sizeof *sides[s].verdicts);
         sides[s].samples = calloc(repetitions, sizeof *sides[s].samples);
-        if (!sides[s].runner || !sides[s].verdicts || !sides[s].samples) {
+        sides[s].paused = calloc(repetitions, sizeof *sides[s].paused);
+        if (!sides[s].runner || !sides[s].verdicts || !sides[s].samples || !sides[s].paused) {
             fprintf(stderr, "run.sh: out of memory comparing %s\n", one_case->name);
             rc = EXIT_ENVIRONMENT;
         }
@@ -398,6 +407,10 @@ static int compare_case(const compare_options *options, const compare_spec *base
                   samples_to_json(base->samples, base->count), "candidate_samples",
                   samples_to_json(candidate->samples, candidate->count), "interleaved", interleaved,
                   "weak_evidence", !interleaved);
+    /* What the pause achieved, beside what was asked: the dial's real setting. */
+    if (comparison_json != NULL && options->candidate_pause_percent > 0)
+        json_object_set_new(comparison_json, "candidate_paused_share",
+                            samples_to_json(candidate->paused, candidate->count));
     if (comparison_json != NULL && judged) {
         json_t *numbers =
             json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:s, s:f}", "baseline_median",

@@ -403,6 +403,7 @@ typedef struct case_context {
     uint64_t replies;
     /* Of the main load of the latest repetition alone (no read-back): what compare ranks. */
     double repetition_requests_per_second;
+    double repetition_paused_share; /* of a fresh server with a pause, when it stopped */
     uint64_t value_bytes;
     latency_histogram latency;
     uint64_t failed_connections;
@@ -1136,6 +1137,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
     const scenario_settings *settings = &context->one_case->settings;
     char error[512];
     context->repetition_requests_per_second = 0;
+    context->repetition_paused_share = 0;
     snprintf(context->log_path, sizeof context->log_path, "%s/.server-current.log",
              context->run_dir);
     unlink(context->log_path);
@@ -1320,6 +1322,7 @@ static scenario_verdict run_repetition(case_context *context, verdict_evidence *
         return verdict;
     }
     server_stop(context->running);
+    context->repetition_paused_share = context->running->paused_share;
     char header[512];
     snprintf(header, sizeof header, "=== %s, repetition %d ===\n", context->one_case->name,
              context->repetition + 1);
@@ -1456,6 +1459,7 @@ int runner_case_repeat(runner_case *opened, runner_repetition *repetition, char 
     memset(repetition, 0, sizeof *repetition);
     repetition->verdict = run_repetition(context, &repetition->evidence);
     repetition->requests_per_second = context->repetition_requests_per_second;
+    repetition->server_paused_share = context->repetition_paused_share;
     context->repetition++;
     if (context->results_failed) {
         snprintf(error, error_size, "%s", context->results_error);

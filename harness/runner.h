@@ -67,6 +67,7 @@ typedef struct runner_repetition {
     scenario_verdict verdict;
     verdict_evidence evidence;
     double requests_per_second; /* of the main load alone, read-back left out */
+    double server_paused_share; /* measured share the server was stopped (--candidate-pause) */
 } runner_repetition;
 
 /* NULL when out of memory. options, one_case and results must outlive it. */

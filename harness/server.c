@@ -97,7 +97,7 @@ void server_stop(server *running)
 {
     if (running->process.pid <= 0)
         return;
-    stop_cycle_end(&running->pause);
+    running->paused_share = stop_cycle_end(&running->pause);
     /* A stopped server cannot act on SIGTERM until it runs again. */
     kill(running->process.pid, SIGCONT);
     process_stop(&running->process, SERVER_STOP_GRACE_MS);

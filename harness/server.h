@@ -25,6 +25,7 @@ typedef struct server {
     char log_path[512];
     char cgroup_path[1024]; /* empty: no CPU limit */
     stop_cycle pause;       /* started: stopped for a share of every period */
+    double paused_share;    /* set by server_stop: the share of its life the pause held it */
 } server;
 
 int server_start(server *running, const server_settings *settings, char *error, size_t error_size);
