@@ -196,7 +196,7 @@ series() {
             >> "$work/$label.paused"
     done
     local paused=-
-    [ -s "$work/$label.paused" ] && paused="$(median < "$work/$label.paused")%"
+    [ -s "$work/$label.paused" ] && paused=$(median < "$work/$label.paused" | awk '{printf "%.1f%%", $1}')
     echo "$regressions $improvements $(median < "$work/$label.ratios") $paused" > "$work/$label.result"
 }
 
