@@ -7,11 +7,12 @@
 # - pause (the default): compare --candidate-pause PCT stops the candidate's server for
 #   PCT% of every 100 ms, so the closed-loop load loses about PCT% of its throughput,
 #   and a little more: compare measures each server's stopped share (exactly the asked
-#   share, 50.0-50.2% at 50), yet the load lost 1.12-1.25 times it (session 11: 20% of
-#   the time cost 23%, 10% cost 12.5%; session 12: 50% cost 56%), the price of stopping
-#   and continuing a server of several threads under emulation. So the pauses are 17%
-#   and 8% (GATE_PAUSE_20, GATE_PAUSE_10) for losses of about 20% and 10%; the table
-#   prints the ratios the series really saw. No calibration run.
+#   share, 50.0-50.2% at 50), yet the load lost up to 1.25 times it (session 11: 20% of
+#   the time cost 23%, 10% cost 12.5%; session 12: 50% cost 56%, 70% cost 80%), the
+#   price of stopping and continuing a server of several threads under emulation. So the
+#   pauses are 17% and 8% (GATE_PAUSE_20, GATE_PAUSE_10) for losses of about 20% and 10%
+#   (session 12's two runs: 18% and 19.8%, 10.2% and 8%); the table prints the ratios the
+#   series really saw. No calibration run.
 # - cpu-limit: a cgroup CPU limit (--candidate-cpu-limit). It does not cut throughput in
 #   proportion (cutting the server's average CPU by 10% cost 35% of its throughput here:
 #   the limit bites in its bursts), so each limit is found by measuring throughput:
